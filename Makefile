@@ -1,0 +1,87 @@
+# The one task runner. `make help` lists the targets; CI runs `make test`.
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3
+SPEC ?= openapi.yaml
+VENV := .venv
+GEN_VENV := .venv-gen
+BIN := $(CURDIR)/$(VENV)/bin
+GEN_BIN := $(CURDIR)/$(GEN_VENV)/bin
+# Hand-written code, for lint and type checks (generated/ is checked by check-generated and mypy).
+SOURCES := overlays tests
+
+.PHONY: help venv generate check-generated lint format typecheck test test-fast contract bench clean
+
+help: ## List the targets
+	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  %-16s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+
+define require_python
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else 1)' 2>/dev/null || { \
+	  echo "error: Python 3.11 or newer is needed; '$(PYTHON)' is $$($(PYTHON) --version 2>&1 || echo missing)." >&2; \
+	  echo "       Run with another interpreter: make $@ PYTHON=/path/to/python3.11" >&2; exit 1; }
+endef
+
+# The project's virtualenv, rebuilt when the dependencies change. constraints.txt pins every
+# package, transitive ones included, so that each machine gets the same environment.
+$(VENV)/.installed: pyproject.toml constraints.txt
+	$(require_python)
+	@[ -x $(BIN)/python ] || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -c constraints.txt -e '.[all,dev]'
+	@touch $@
+
+# The generator lives in a virtualenv of its own, so that its pins (typer, httpx) never
+# constrain the project's dependencies.
+$(GEN_VENV)/.installed: requirements-generator.txt
+	$(require_python)
+	@[ -x $(GEN_BIN)/python ] || $(PYTHON) -m venv $(GEN_VENV)
+	$(GEN_BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements-generator.txt
+	@touch $@
+
+venv: $(VENV)/.installed ## Create or update the project's virtualenv (.venv)
+
+# $(1): output package folder, $(2): spec. Deletes the folder first: the generator's --overwrite
+# leaves stale files. The post-hooks (openapi-python-client.yaml) find the pinned ruff on PATH.
+run_generator = rm -rf "$(1)" && \
+	PATH="$(GEN_BIN):$$PATH" $(GEN_BIN)/openapi-python-client generate --path "$(2)" --meta none \
+	  --output-path "$(1)" --config openapi-python-client.yaml --fail-on-warning >/dev/null && \
+	rm -rf "$(1)/.ruff_cache"
+
+generate: $(GEN_VENV)/.installed ## Recreate generated/direct_access_api from openapi.yaml
+	$(call run_generator,generated/direct_access_api,$(SPEC))
+	@echo "generated/direct_access_api recreated from $(SPEC)"
+
+check-generated: $(GEN_VENV)/.installed ## Fail when generated/ differs from what openapi.yaml produces
+	@tmp=$$(mktemp -d); trap 'rm -rf "$$tmp"' EXIT; \
+	$(call run_generator,$$tmp/direct_access_api,$(SPEC)); \
+	if ! diff -r -q -x __pycache__ "$$tmp/direct_access_api" generated/direct_access_api; then \
+	  echo "error: generated/direct_access_api differs from what $(SPEC) produces (files above); run 'make generate' and commit." >&2; exit 1; fi; \
+	untracked=$$(git ls-files --others --exclude-standard -- generated/ 2>/dev/null || true); \
+	if [ -n "$$untracked" ]; then \
+	  echo "error: generated files not committed: $$untracked" >&2; exit 1; fi; \
+	echo "generated/ matches $(SPEC)"
+
+lint: $(VENV)/.installed ## ruff lint and format check of the hand-written code
+	$(BIN)/ruff check $(SOURCES)
+	$(BIN)/ruff format --check $(SOURCES)
+
+format: $(VENV)/.installed ## Format and fix the hand-written code
+	$(BIN)/ruff format $(SOURCES)
+	$(BIN)/ruff check --fix $(SOURCES)
+
+typecheck: $(VENV)/.installed ## mypy --strict on hand-written and generated code
+	$(BIN)/mypy
+
+test: lint typecheck check-generated ## Everything CI checks: lint, types, generated code, spec, all tests
+	$(BIN)/pytest
+
+test-fast: $(VENV)/.installed ## Only the tests, no lint or type checks
+	$(BIN)/pytest
+
+contract: $(VENV)/.installed ## The contract suite (for now: the spec checks; see README)
+	$(BIN)/pytest tests/test_spec.py tests/test_reference.py
+
+clean: ## Remove virtualenvs, caches and reports
+	rm -rf $(VENV) $(GEN_VENV) .ruff_cache .mypy_cache .pytest_cache .hypothesis .schemathesis reports
+	find . -name __pycache__ -type d -prune -exec rm -rf {} +

@@ -1,0 +1,81 @@
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, TypeVar
+
+from attrs import define as _attrs_define
+
+from ..models.backend_status import BackendStatus
+from ..types import UNSET, Unset
+
+T = TypeVar("T", bound="Backend")
+
+
+@_attrs_define
+class Backend:
+    """A backend (api-notes.md).
+
+    Attributes:
+        name (str): Name of the backend.
+        status (BackendStatus): Whether the backend takes jobs.
+        message (str | Unset): Why the backend is in its status.
+        version (str | Unset): Version of the backend.
+        locked (bool | Unset): Whether the backend is locked, such as by a reservation.
+    """
+
+    name: str
+    status: BackendStatus
+    message: str | Unset = UNSET
+    version: str | Unset = UNSET
+    locked: bool | Unset = UNSET
+
+    def to_dict(self) -> dict[str, Any]:
+        name = self.name
+
+        status = self.status.value
+
+        message = self.message
+
+        version = self.version
+
+        locked = self.locked
+
+        field_dict: dict[str, Any] = {}
+
+        field_dict.update(
+            {
+                "name": name,
+                "status": status,
+            }
+        )
+        if message is not UNSET:
+            field_dict["message"] = message
+        if version is not UNSET:
+            field_dict["version"] = version
+        if locked is not UNSET:
+            field_dict["locked"] = locked
+
+        return field_dict
+
+    @classmethod
+    def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+        d = dict(src_dict)
+        name = d.pop("name")
+
+        status = BackendStatus(d.pop("status"))
+
+        message = d.pop("message", UNSET)
+
+        version = d.pop("version", UNSET)
+
+        locked = d.pop("locked", UNSET)
+
+        backend = cls(
+            name=name,
+            status=status,
+            message=message,
+            version=version,
+            locked=locked,
+        )
+
+        return backend

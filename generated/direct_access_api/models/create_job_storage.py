@@ -1,0 +1,86 @@
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from attrs import define as _attrs_define
+
+from ..types import UNSET, Unset
+
+if TYPE_CHECKING:
+    from ..models.create_job_storage_location import CreateJobStorageLocation
+
+
+T = TypeVar("T", bound="CreateJobStorage")
+
+
+@_attrs_define
+class CreateJobStorage:
+    """The job's `storage` as a create request must give it: the same object as a job's
+    (`Storage`), with `input` and `results` required, since they are "Required for primitive
+    programs" and every program the service runs is a primitive. `logs` stays optional.
+
+        Attributes:
+            input_ (CreateJobStorageLocation): A `StorageLocation` as a create request must give it. The only storage type
+                is
+                `s3_compatible`, for which "presigned_url is required", so it is required here, and must be
+                an absolute http(s) URL with no white space, since the service fetches it.
+            results (CreateJobStorageLocation): A `StorageLocation` as a create request must give it. The only storage type
+                is
+                `s3_compatible`, for which "presigned_url is required", so it is required here, and must be
+                an absolute http(s) URL with no white space, since the service fetches it.
+            logs (CreateJobStorageLocation | Unset): A `StorageLocation` as a create request must give it. The only storage
+                type is
+                `s3_compatible`, for which "presigned_url is required", so it is required here, and must be
+                an absolute http(s) URL with no white space, since the service fetches it.
+    """
+
+    input_: CreateJobStorageLocation
+    results: CreateJobStorageLocation
+    logs: CreateJobStorageLocation | Unset = UNSET
+
+    def to_dict(self) -> dict[str, Any]:
+        input_ = self.input_.to_dict()
+
+        results = self.results.to_dict()
+
+        logs: dict[str, Any] | Unset = UNSET
+        if not isinstance(self.logs, Unset):
+            logs = self.logs.to_dict()
+
+        field_dict: dict[str, Any] = {}
+
+        field_dict.update(
+            {
+                "input": input_,
+                "results": results,
+            }
+        )
+        if logs is not UNSET:
+            field_dict["logs"] = logs
+
+        return field_dict
+
+    @classmethod
+    def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+        from ..models.create_job_storage_location import CreateJobStorageLocation  # noqa: PLC0415
+
+        d = dict(src_dict)
+        input_ = CreateJobStorageLocation.from_dict(d.pop("input"))
+
+        results = CreateJobStorageLocation.from_dict(d.pop("results"))
+
+        _logs = d.pop("logs", UNSET)
+        logs: CreateJobStorageLocation | Unset
+        if isinstance(_logs, Unset):
+            logs = UNSET
+        else:
+            logs = CreateJobStorageLocation.from_dict(_logs)
+
+        create_job_storage = cls(
+            input_=input_,
+            results=results,
+            logs=logs,
+        )
+
+        return create_job_storage
