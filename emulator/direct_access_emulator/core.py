@@ -1,0 +1,389 @@
+"""The emulator's rules in plain Python: jobs, their lifecycle, lanes and reservations.
+
+Knows nothing of HTTP. The app maps the domain errors raised here to statuses and error codes;
+the runner reports execution outcomes back through `complete`, `fail` and `time_out`.
+"""
+
+from __future__ import annotations
+
+import datetime
+import threading
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, replace
+from enum import StrEnum
+from typing import Any, Protocol
+
+from direct_access_emulator.config import BackendConfig, EmulatorConfig
+
+__all__ = [
+    "REASON_RESTARTED",
+    "TERMINAL_STATUSES",
+    "BackendReserved",
+    "DomainError",
+    "DuplicateJob",
+    "Job",
+    "JobNotCancellable",
+    "JobNotFound",
+    "JobNotTerminal",
+    "JobService",
+    "JobStatus",
+    "JobStore",
+    "LanesFull",
+    "Reason",
+    "UnknownBackend",
+    "format_time",
+    "utc_now",
+]
+
+
+class JobStatus(StrEnum):
+    """The four statuses of the reference."""
+
+    RUNNING = "Running"
+    COMPLETED = "Completed"
+    CANCELLED = "Cancelled"
+    FAILED = "Failed"
+
+
+TERMINAL_STATUSES = frozenset({JobStatus.COMPLETED, JobStatus.CANCELLED, JobStatus.FAILED})
+
+
+@dataclass(frozen=True)
+class Reason:
+    """Why a job failed or was cancelled by the system."""
+
+    code: int
+    message: str
+    solution: str
+
+
+REASON_RESTARTED = Reason(
+    1007,
+    "The emulator stopped while the job was running.",
+    "Submit the job again with a new id.",
+)
+
+
+def utc_now() -> datetime.datetime:
+    """The current time in UTC."""
+    return datetime.datetime.now(datetime.UTC)
+
+
+def format_time(moment: datetime.datetime) -> str:
+    """RFC 3339 in UTC with a `Z`, as the service prints times."""
+    utc = moment.astimezone(datetime.UTC)
+    return utc.isoformat(timespec="microseconds").replace("+00:00", "Z")
+
+
+@dataclass(frozen=True)
+class Job:
+    """A job as the emulator stores it: the API's fields plus the instance that owns it."""
+
+    id: str
+    instance: str
+    program_id: str
+    backend: str
+    log_level: str
+    timeout_secs: int
+    storage: Mapping[str, Any]
+    created_time: datetime.datetime
+    status: JobStatus = JobStatus.RUNNING
+    end_time: datetime.datetime | None = None
+    reason: Reason | None = None
+    quantum_nanoseconds: int | None = None
+
+    @property
+    def terminal(self) -> bool:
+        """Whether the job reached a final status."""
+        return self.status in TERMINAL_STATUSES
+
+    def document(self) -> dict[str, Any]:
+        """The job as Get job returns it (the spec's `Job`)."""
+        document: dict[str, Any] = {
+            "id": self.id,
+            "program_id": self.program_id,
+            "backend": self.backend,
+            "status": str(self.status),
+            "created_time": format_time(self.created_time),
+            "log_level": self.log_level,
+            "timeout_secs": self.timeout_secs,
+            "storage": dict(self.storage),
+        }
+        if self.end_time is not None:
+            document["end_time"] = format_time(self.end_time)
+        if self.reason is not None:
+            document["reason_code"] = self.reason.code
+            document["reason_message"] = self.reason.message
+            document["reason_solution"] = self.reason.solution
+        if self.quantum_nanoseconds is not None:
+            document["usage"] = {"quantum_nanoseconds": self.quantum_nanoseconds}
+        return document
+
+    def record(self) -> dict[str, Any]:
+        """Everything needed to restore the job (for the store)."""
+        return {**self.document(), "instance": self.instance}
+
+    @classmethod
+    def from_record(cls, record: Mapping[str, Any]) -> Job:
+        """The inverse of `record`."""
+        reason = None
+        if "reason_code" in record:
+            reason = Reason(
+                int(record["reason_code"]),
+                str(record.get("reason_message", "")),
+                str(record.get("reason_solution", "")),
+            )
+        end_time = record.get("end_time")
+        usage = record.get("usage") or {}
+        return cls(
+            id=record["id"],
+            instance=record["instance"],
+            program_id=record["program_id"],
+            backend=record["backend"],
+            log_level=record["log_level"],
+            timeout_secs=int(record["timeout_secs"]),
+            storage=record["storage"],
+            created_time=_parse_time(record["created_time"]),
+            status=JobStatus(record["status"]),
+            end_time=_parse_time(end_time) if end_time else None,
+            reason=reason,
+            quantum_nanoseconds=usage.get("quantum_nanoseconds"),
+        )
+
+
+def _parse_time(text: str) -> datetime.datetime:
+    return datetime.datetime.fromisoformat(text.replace("Z", "+00:00"))
+
+
+class DomainError(Exception):
+    """A request the rules refuse; the app maps each kind to a status and an error code."""
+
+
+class UnknownBackend(DomainError):
+    """No backend of that name (404, code 1216)."""
+
+    def __init__(self, name: str) -> None:
+        super().__init__(f"Backend {name!r} was not found.")
+        self.name = name
+
+
+class DuplicateJob(DomainError):
+    """A job with that id exists (409, code 1231)."""
+
+    def __init__(self, job_id: str) -> None:
+        super().__init__(f"A job with id {job_id!r} already exists.")
+        self.job_id = job_id
+
+
+class JobNotFound(DomainError):
+    """No job of that id for this instance (404, code 1291)."""
+
+    def __init__(self, job_id: str) -> None:
+        super().__init__(f"Job {job_id!r} was not found.")
+        self.job_id = job_id
+
+
+class JobNotCancellable(DomainError):
+    """The job already terminated (409, code 1306)."""
+
+    def __init__(self, job_id: str, status: JobStatus) -> None:
+        super().__init__(f"Job {job_id!r} is {status} and cannot be cancelled.")
+        self.job_id = job_id
+
+
+class JobNotTerminal(DomainError):
+    """The job is still running and must be cancelled before it is deleted (409, code 1337)."""
+
+    def __init__(self, job_id: str) -> None:
+        super().__init__(f"Job {job_id!r} has not terminated; cancel it before deleting it.")
+        self.job_id = job_id
+
+
+class LanesFull(DomainError):
+    """Every execution lane of the backend is held (429, code 1232)."""
+
+    def __init__(self, backend: str, lanes: int) -> None:
+        super().__init__(
+            f"All {lanes} execution lanes of backend {backend!r} are held; "
+            "delete terminated jobs to free them."
+        )
+        self.backend = backend
+
+
+class BackendReserved(DomainError):
+    """The backend is inside a reservation window (423, code 1233)."""
+
+    def __init__(self, backend: str) -> None:
+        super().__init__(
+            f"Backend {backend!r} is reserved; jobs outside the reservation cannot run."
+        )
+        self.backend = backend
+
+
+class JobStore(Protocol):
+    """Where jobs live. Implementations: memory, SQLite (`direct_access_emulator.store`)."""
+
+    def insert(self, job: Job) -> None:
+        """Store a new job; raise `DuplicateJob` when (instance, id) exists. Durable on return."""
+
+    def update(self, job: Job) -> None:
+        """Replace a stored job."""
+
+    def get(self, instance: str, job_id: str) -> Job | None:
+        """The job, if stored for that instance."""
+
+    def list(self, instance: str) -> list[Job]:
+        """The instance's jobs in ascending creation order."""
+
+    def delete(self, instance: str, job_id: str) -> bool:
+        """Remove the job; whether it existed."""
+
+    def count_backend(self, backend: str) -> int:
+        """How many stored jobs (of any instance) hold a lane of the backend."""
+
+    def close(self) -> None:
+        """Release resources."""
+
+
+class JobService:
+    """The lifecycle rules over a store. Thread-safe: one lock orders every change."""
+
+    def __init__(
+        self,
+        config: EmulatorConfig,
+        store: JobStore,
+        *,
+        clock: Callable[[], datetime.datetime] = utc_now,
+    ) -> None:
+        self.config = config
+        self.store = store
+        self.clock = clock
+        self._lock = threading.RLock()
+
+    def backend(self, name: str) -> BackendConfig:
+        """The configured backend, or `UnknownBackend`."""
+        backend = self.config.backend(name)
+        if backend is None:
+            raise UnknownBackend(name)
+        return backend
+
+    def reserved(self, name: str) -> bool:
+        """Whether the backend is inside a reservation window now."""
+        return self.backend(name).reserved_at(self.clock())
+
+    def lanes_held(self, name: str) -> int:
+        """How many of the backend's lanes stored jobs hold."""
+        return self.store.count_backend(name)
+
+    def create(
+        self,
+        instance: str,
+        *,
+        job_id: str,
+        program_id: str,
+        backend: str,
+        log_level: str,
+        timeout_secs: int,
+        storage: Mapping[str, Any],
+    ) -> Job:
+        """Accept a job: it is Running from here and holds a lane until deleted.
+
+        Checks in the order a retried create needs: an unknown backend, then a duplicate id
+        (so that a retry of an accepted create learns it was accepted), then the reservation,
+        then the lanes.
+        """
+        with self._lock:
+            config = self.backend(backend)
+            if self.store.get(instance, job_id) is not None:
+                raise DuplicateJob(job_id)
+            now = self.clock()
+            if config.reserved_at(now):
+                raise BackendReserved(backend)
+            if self.store.count_backend(backend) >= config.lanes:
+                raise LanesFull(backend, config.lanes)
+            job = Job(
+                id=job_id,
+                instance=instance,
+                program_id=program_id,
+                backend=backend,
+                log_level=log_level,
+                timeout_secs=timeout_secs,
+                storage=storage,
+                created_time=now,
+            )
+            self.store.insert(job)
+            return job
+
+    def get(self, instance: str, job_id: str) -> Job:
+        """The instance's job, or `JobNotFound` (also for another instance's job)."""
+        job = self.store.get(instance, job_id)
+        if job is None:
+            raise JobNotFound(job_id)
+        return job
+
+    def list(self, instance: str) -> list[Job]:
+        """The instance's jobs, oldest first."""
+        return sorted(self.store.list(instance), key=lambda job: job.created_time)
+
+    def cancel(self, instance: str, job_id: str) -> Job:
+        """Cancel a running job; `JobNotCancellable` when it already terminated."""
+        with self._lock:
+            job = self.get(instance, job_id)
+            if job.terminal:
+                raise JobNotCancellable(job_id, job.status)
+            cancelled = replace(job, status=JobStatus.CANCELLED, end_time=self.clock())
+            self.store.update(cancelled)
+            return cancelled
+
+    def delete(self, instance: str, job_id: str) -> None:
+        """Delete a terminated job, freeing its lane; `JobNotTerminal` while it runs."""
+        with self._lock:
+            job = self.get(instance, job_id)
+            if not job.terminal:
+                raise JobNotTerminal(job_id)
+            self.store.delete(instance, job_id)
+
+    def complete(self, instance: str, job_id: str, quantum_nanoseconds: int) -> Job | None:
+        """Record a successful run; None when the job is no longer running (cancelled)."""
+        return self._finish(
+            instance, job_id, JobStatus.COMPLETED, None, quantum_nanoseconds=quantum_nanoseconds
+        )
+
+    def fail(self, instance: str, job_id: str, reason: Reason) -> Job | None:
+        """Record a failed run; None when the job is no longer running."""
+        return self._finish(instance, job_id, JobStatus.FAILED, reason)
+
+    def time_out(self, instance: str, job_id: str) -> Job | None:
+        """Cancel a job whose execution exceeded its `timeout_secs`, saying so."""
+        job = self.store.get(instance, job_id)
+        seconds = job.timeout_secs if job is not None else 0
+        reason = Reason(
+            1008,
+            f"The job exceeded its timeout of {seconds} seconds of execution time "
+            "and was cancelled.",
+            "Raise timeout_secs or submit a smaller job.",
+        )
+        return self._finish(instance, job_id, JobStatus.CANCELLED, reason)
+
+    def _finish(
+        self,
+        instance: str,
+        job_id: str,
+        status: JobStatus,
+        reason: Reason | None,
+        *,
+        quantum_nanoseconds: int | None = None,
+    ) -> Job | None:
+        with self._lock:
+            job = self.store.get(instance, job_id)
+            if job is None or job.terminal:
+                return None
+            finished = replace(
+                job,
+                status=status,
+                end_time=self.clock(),
+                reason=reason,
+                quantum_nanoseconds=quantum_nanoseconds,
+            )
+            self.store.update(finished)
+            return finished

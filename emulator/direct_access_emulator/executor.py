@@ -1,0 +1,414 @@
+"""How a job runs: the `Executor` interface and the shape-checking executor of this issue.
+
+An executor reads the job's input through its presigned GET URL, runs it and writes the results
+and logs through the presigned PUT URLs. `ShapeCheckingExecutor` checks that the input is a
+Qiskit Runtime V2 primitive's parameters, waits the configured duration and writes a result
+document that says no circuit was run. Failures raise `ExecutionFailed` with a reason the job
+carries (`reason_code`, `reason_message`, `reason_solution`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime
+import json
+import math
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, Protocol
+from urllib.parse import urlsplit
+
+import httpx
+
+from direct_access_emulator.config import ExecutionConfig
+from direct_access_emulator.core import Reason, format_time
+
+__all__ = [
+    "LOG_LEVELS",
+    "ExecutionFailed",
+    "ExecutionRequest",
+    "ExecutionResult",
+    "Executor",
+    "InputShapeError",
+    "InputSummary",
+    "ShapeCheckingExecutor",
+    "check_input",
+    "make_executor",
+    "storage_urls",
+]
+
+#: Log levels from the most to the least verbose; a job logs its level and above.
+LOG_LEVELS = ("debug", "info", "warning", "error", "critical")
+
+_HTTP_TIMEOUT_SECS = 10.0
+_MAX_INPUT_BYTES = 64 * 1024 * 1024
+_QASM3 = re.compile(r"\A\s*(?://[^\n]*\n\s*)*OPENQASM\s+3(?:\.\d+)?\s*;")
+
+
+@dataclass(frozen=True)
+class ExecutionRequest:
+    """What an executor needs to run one job."""
+
+    job_id: str
+    program_id: str
+    backend: str
+    log_level: str
+    input_url: str
+    results_url: str
+    logs_url: str | None
+
+
+@dataclass(frozen=True)
+class ExecutionResult:
+    """A successful run."""
+
+    quantum_nanoseconds: int
+
+
+class ExecutionFailed(Exception):
+    """The job cannot run; `reason` is what the job reports."""
+
+    def __init__(self, reason: Reason) -> None:
+        super().__init__(reason.message)
+        self.reason = reason
+
+
+class Executor(Protocol):
+    """Runs jobs. `execute` is cancelled (asyncio) when the job is cancelled or times out."""
+
+    async def execute(self, request: ExecutionRequest) -> ExecutionResult:
+        """Run the job; raise `ExecutionFailed` with a reason when it cannot."""
+        ...
+
+    async def aclose(self) -> None:
+        """Release resources (connections, worker processes)."""
+        ...
+
+
+def _reason_input_unreadable(detail: str) -> Reason:
+    return Reason(
+        1001,
+        f"Input could not be read from storage: {detail}.",
+        "Check that the input presigned URL is reachable, correctly signed and not expired.",
+    )
+
+
+def _reason_not_json(detail: str) -> Reason:
+    return Reason(
+        1002,
+        f"The input is not a JSON document: {detail}.",
+        "Upload the primitive's parameters as JSON (Qiskit Runtime V2 encoding).",
+    )
+
+
+def _reason_bad_shape(detail: str) -> Reason:
+    return Reason(
+        1003,
+        f"The input is not valid parameters for the program: {detail}.",
+        "Send Qiskit Runtime V2 primitive parameters: "
+        '{"pubs": [...], "version": 2, ...} with sampler or estimator pubs.',
+    )
+
+
+def _reason_unknown_program(program_id: str) -> Reason:
+    return Reason(
+        1004,
+        f"Unknown program_id {program_id!r}.",
+        "Use program_id 'sampler' or 'estimator'.",
+    )
+
+
+def _reason_host_not_allowed(role: str, host: str) -> Reason:
+    return Reason(
+        1005,
+        f"The {role} URL points to host {host!r}, which this emulator does not reach.",
+        "Use storage on an allowed host (execution.allowed_storage_hosts in the config).",
+    )
+
+
+def _reason_write_failed(role: str, detail: str) -> Reason:
+    return Reason(
+        1006,
+        f"The {role} could not be written to storage: {detail}.",
+        f"Check that the {role} presigned URL allows PUT and has not expired.",
+    )
+
+
+class InputShapeError(ValueError):
+    """The input is not a primitive's parameters; the message says where."""
+
+
+@dataclass(frozen=True)
+class InputSummary:
+    """What the shape check learned about a valid input."""
+
+    program_id: str
+    pubs: int
+    shots: int | None
+    pub_shapes: tuple[dict[str, Any], ...]
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _check_circuit(value: Any, where: str) -> str:
+    if isinstance(value, str):
+        if _QASM3.match(value) is None:
+            raise InputShapeError(f"{where}: a circuit string must be OpenQASM 3 ('OPENQASM 3;')")
+        return "openqasm3"
+    if isinstance(value, dict) and value:
+        return "encoded"
+    raise InputShapeError(f"{where}: a circuit must be an OpenQASM 3 string or an encoded object")
+
+
+def _check_parameters(value: Any, where: str) -> None:
+    if value is not None and not isinstance(value, list | dict):
+        raise InputShapeError(f"{where}: parameter values must be an array, an object or null")
+
+
+def _check_shots(value: Any, where: str) -> None:
+    if value is not None and (not _is_int(value) or value < 1):
+        raise InputShapeError(f"{where}: shots must be a positive integer")
+
+
+def _sampler_pub(pub: Any, where: str) -> dict[str, Any]:
+    if not isinstance(pub, list) or not 1 <= len(pub) <= 3:
+        raise InputShapeError(f"{where}: a sampler pub is [circuit, parameter values?, shots?]")
+    circuit = _check_circuit(pub[0], f"{where}[0]")
+    if len(pub) > 1:
+        _check_parameters(pub[1], f"{where}[1]")
+    if len(pub) > 2:
+        _check_shots(pub[2], f"{where}[2]")
+    return {"circuit": circuit, "shots": pub[2] if len(pub) > 2 else None}
+
+
+def _estimator_pub(pub: Any, where: str) -> dict[str, Any]:
+    if not isinstance(pub, list) or not 2 <= len(pub) <= 4:
+        raise InputShapeError(
+            f"{where}: an estimator pub is [circuit, observables, parameter values?, precision?]"
+        )
+    circuit = _check_circuit(pub[0], f"{where}[0]")
+    observables = pub[1]
+    if not (
+        (isinstance(observables, str) and observables)
+        or (isinstance(observables, dict | list) and observables)
+    ):
+        raise InputShapeError(
+            f"{where}[1]: observables must be a non-empty string, object or array"
+        )
+    if len(pub) > 2:
+        _check_parameters(pub[2], f"{where}[2]")
+    if len(pub) > 3:
+        precision = pub[3]
+        if precision is not None and (
+            not isinstance(precision, int | float)
+            or isinstance(precision, bool)
+            or not math.isfinite(precision)
+            or precision <= 0
+        ):
+            raise InputShapeError(f"{where}[3]: precision must be a positive number")
+    return {
+        "circuit": circuit,
+        "observables": 1 if not isinstance(observables, list) else len(observables),
+    }
+
+
+def check_input(program_id: str, document: Any) -> InputSummary:
+    """Check that ``document`` is Qiskit Runtime V2 parameters of ``program_id``.
+
+    Raises `InputShapeError` naming the offending place (``pubs[1][2]``).
+    """
+    if program_id not in ("sampler", "estimator"):
+        raise ValueError(program_id)
+    if not isinstance(document, dict):
+        raise InputShapeError("the input must be a JSON object")
+    if document.get("version") != 2:
+        raise InputShapeError("version: must be 2 (Qiskit Runtime V2 primitives)")
+    pubs = document.get("pubs")
+    if not isinstance(pubs, list) or not pubs:
+        raise InputShapeError("pubs: must be a non-empty array")
+    shots = document.get("shots")
+    _check_shots(shots, "shots")
+    if program_id == "estimator" and "precision" in document:
+        precision = document["precision"]
+        if precision is not None and (
+            not isinstance(precision, int | float) or isinstance(precision, bool) or precision <= 0
+        ):
+            raise InputShapeError("precision: must be a positive number")
+    for key in ("options",):
+        if key in document and not isinstance(document[key], dict):
+            raise InputShapeError(f"{key}: must be an object")
+    if "support_qiskit" in document and not isinstance(document["support_qiskit"], bool):
+        raise InputShapeError("support_qiskit: must be true or false")
+    check = _sampler_pub if program_id == "sampler" else _estimator_pub
+    shapes = tuple(check(pub, f"pubs[{index}]") for index, pub in enumerate(pubs))
+    return InputSummary(program_id, len(pubs), shots, shapes)
+
+
+class _Log:
+    """Log lines of one job, kept when at or above its level."""
+
+    def __init__(self, level: str) -> None:
+        self.threshold = LOG_LEVELS.index(level) if level in LOG_LEVELS else 2
+        self.lines: list[str] = []
+
+    def add(self, level: str, message: str) -> None:
+        if LOG_LEVELS.index(level) >= self.threshold:
+            now = format_time(datetime.datetime.now(datetime.UTC))
+            self.lines.append(f"{now} {level.upper()} {message}")
+
+    def text(self) -> str:
+        return "".join(f"{line}\n" for line in self.lines)
+
+
+def _host(url: str) -> str:
+    try:
+        return urlsplit(url).hostname or ""
+    except ValueError:
+        return ""
+
+
+class ShapeCheckingExecutor:
+    """Checks the input's shape, waits `duration_secs`, writes a result marked as unexecuted."""
+
+    name = "shape-check"
+
+    def __init__(self, config: ExecutionConfig) -> None:
+        self.config = config
+        self._allowed = {host.lower().strip("[]") for host in config.allowed_storage_hosts}
+        # trust_env off: proxies from the environment must not carry job traffic elsewhere;
+        # no redirects: a redirect could lead to a host that is not allowed.
+        self._http = httpx.AsyncClient(
+            timeout=_HTTP_TIMEOUT_SECS, trust_env=False, follow_redirects=False
+        )
+
+    async def aclose(self) -> None:
+        await self._http.aclose()
+
+    def _check_host(self, role: str, url: str) -> None:
+        host = _host(url).lower()
+        if host not in self._allowed:
+            raise ExecutionFailed(_reason_host_not_allowed(role, host))
+
+    async def execute(self, request: ExecutionRequest) -> ExecutionResult:
+        log = _Log(request.log_level)
+        log.add("info", f"job {request.job_id}: {request.program_id} on {request.backend}")
+        log.add(
+            "warning",
+            "this is the emulator's shape-checking executor: the input is checked, "
+            "no circuit is run",
+        )
+        try:
+            result = await self._run(request, log)
+        except ExecutionFailed as failure:
+            log.add("error", failure.reason.message)
+            await self._write_logs_quietly(request, log)
+            raise
+        log.add("info", f"job {request.job_id}: completed")
+        if request.logs_url is not None:
+            await self._put(request.logs_url, "logs", log.text().encode(), "text/plain")
+        return result
+
+    async def _run(self, request: ExecutionRequest, log: _Log) -> ExecutionResult:
+        self._check_host("input", request.input_url)
+        self._check_host("results", request.results_url)
+        if request.logs_url is not None:
+            self._check_host("logs", request.logs_url)
+        if request.program_id not in ("sampler", "estimator"):
+            raise ExecutionFailed(_reason_unknown_program(request.program_id))
+        raw = await self._get_input(request.input_url)
+        log.add("debug", f"input: {len(raw)} bytes")
+        try:
+            document = json.loads(raw)
+        except (UnicodeDecodeError, json.JSONDecodeError) as error:
+            raise ExecutionFailed(_reason_not_json(str(error))) from None
+        try:
+            summary = check_input(request.program_id, document)
+        except InputShapeError as error:
+            raise ExecutionFailed(_reason_bad_shape(str(error))) from None
+        log.add("info", f"input holds {summary.pubs} pub(s) for {summary.program_id}")
+        started = asyncio.get_running_loop().time()
+        await asyncio.sleep(self.config.duration_secs)  # the job's simulated run time
+        elapsed = asyncio.get_running_loop().time() - started
+        result = {
+            "executor": self.name,
+            "note": "Produced by the Direct Access emulator's shape-checking executor: "
+            "the input was checked, no circuit was run.",
+            "job_id": request.job_id,
+            "program_id": request.program_id,
+            "backend": request.backend,
+            "version": 2,
+            "pubs": summary.pubs,
+            "shots": summary.shots,
+            "pub_shapes": list(summary.pub_shapes),
+        }
+        await self._put(
+            request.results_url, "results", json.dumps(result).encode(), "application/json"
+        )
+        return ExecutionResult(quantum_nanoseconds=max(1, int(elapsed * 1e9)))
+
+    async def _get_input(self, url: str) -> bytes:
+        try:
+            async with self._http.stream("GET", url) as response:
+                if not response.is_success:
+                    raise ExecutionFailed(
+                        _reason_input_unreadable(f"storage answered {response.status_code}")
+                    )
+                chunks: list[bytes] = []
+                size = 0
+                async for chunk in response.aiter_bytes():
+                    size += len(chunk)
+                    if size > _MAX_INPUT_BYTES:
+                        raise ExecutionFailed(_reason_input_unreadable("the input is too large"))
+                    chunks.append(chunk)
+                return b"".join(chunks)
+        except httpx.HTTPError as error:
+            raise ExecutionFailed(_reason_input_unreadable(_describe(error))) from None
+
+    async def _put(self, url: str, role: str, content: bytes, content_type: str) -> None:
+        try:
+            response = await self._http.put(
+                url, content=content, headers={"Content-Type": content_type}
+            )
+        except httpx.HTTPError as error:
+            raise ExecutionFailed(_reason_write_failed(role, _describe(error))) from None
+        if not response.is_success:
+            raise ExecutionFailed(
+                _reason_write_failed(role, f"storage answered {response.status_code}")
+            )
+
+    async def _write_logs_quietly(self, request: ExecutionRequest, log: _Log) -> None:
+        if request.logs_url is None or _host(request.logs_url).lower() not in self._allowed:
+            return
+        try:
+            await self._put(request.logs_url, "logs", log.text().encode(), "text/plain")
+        except ExecutionFailed:
+            return  # the job already failed for a better reason
+
+
+def _describe(error: httpx.HTTPError) -> str:
+    # The exception text can hold the URL, whose query is a credential (the signature).
+    return type(error).__name__
+
+
+def make_executor(config: ExecutionConfig) -> Executor:
+    """The executor the configuration names."""
+    return ShapeCheckingExecutor(config)
+
+
+def storage_urls(storage: Mapping[str, Any]) -> tuple[str, str, str | None]:
+    """The input, results and logs presigned URLs of a create request's `storage`."""
+
+    def url(role: str) -> str | None:
+        location = storage.get(role)
+        if isinstance(location, Mapping):
+            value = location.get("presigned_url")
+            return value if isinstance(value, str) else None
+        return None
+
+    input_url, results_url = url("input"), url("results")
+    if input_url is None or results_url is None:
+        raise ValueError("storage needs input and results presigned URLs")
+    return input_url, results_url, url("logs")

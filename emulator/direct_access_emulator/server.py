@@ -1,0 +1,134 @@
+"""Serving the app with uvicorn in a background thread: used by `testing.serve` and the CLI.
+
+The server runs on a socket already bound (port 0 picks a free one), in a thread with its own
+event loop; starting and stopping both have deadlines. Its HTTP protocol lets the app drop a
+connection without an answer, which the fault injection needs.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import uvicorn
+from uvicorn.protocols.http.h11_impl import H11Protocol
+
+from direct_access_emulator.app import ABORT_EXTENSION, create_app
+from direct_access_emulator.config import EmulatorConfig
+
+__all__ = ["RunningEmulator", "free_port", "serve"]
+
+_START_DEADLINE_SECS = 30.0
+_STOP_DEADLINE_SECS = 15.0
+
+
+class _DroppableH11Protocol(H11Protocol):
+    """uvicorn's h11 protocol, with a scope extension that aborts the TCP connection."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        app = self.app
+
+        async def with_abort(scope: Any, receive: Any, send: Any) -> None:
+            extensions = scope.setdefault("extensions", {})
+            extensions[ABORT_EXTENSION] = self._abort
+            await app(scope, receive, send)
+
+        self.app = with_abort
+
+    def _abort(self) -> None:
+        self.transport.abort()
+
+
+@dataclass(frozen=True)
+class RunningEmulator:
+    """A served emulator: its base URL and configuration."""
+
+    url: str
+    config: EmulatorConfig
+
+    def env(self, instance: int = 0) -> dict[str, str]:
+        """The client's environment variables for this emulator and instance."""
+        chosen = self.config.instances[instance]
+        return {
+            "DIRECT_ACCESS_URL": self.url,
+            "DIRECT_ACCESS_IAM_URL": self.url,
+            "DIRECT_ACCESS_API_KEY": chosen.api_keys[0],
+            "DIRECT_ACCESS_SERVICE_CRN": chosen.crn,
+            "DIRECT_ACCESS_BACKEND": self.config.backends[0].name,
+        }
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    """A port free on ``host`` right now (prefer binding port 0 where possible)."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        probe.bind((host, 0))
+        return int(probe.getsockname()[1])
+
+
+def _url(host: str, port: int) -> str:
+    return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
+
+
+@contextmanager
+def serve(
+    config: EmulatorConfig | None = None,
+    *,
+    data_dir: Path | None = None,
+    host: str = "127.0.0.1",
+    port: int = 0,
+) -> Iterator[RunningEmulator]:
+    """Serve the emulator on ``host`` (a free port unless given) for the duration of the block."""
+    config = config or EmulatorConfig()
+    app = create_app(config, data_dir=data_dir)
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind((host, port))
+    bound_port = int(sock.getsockname()[1])
+    server = uvicorn.Server(
+        uvicorn.Config(
+            app,
+            http=_DroppableH11Protocol,
+            loop="asyncio",
+            ws="none",
+            lifespan="on",
+            log_level="warning",
+            access_log=False,  # the app writes its own access log, without secrets
+            timeout_graceful_shutdown=5,
+        )
+    )
+    failure: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            asyncio.run(server.serve(sockets=[sock]))
+        except BaseException as error:  # reported to the starting thread
+            failure.append(error)
+
+    thread = threading.Thread(target=run, name=f"direct-access-emulator:{bound_port}", daemon=True)
+    thread.start()
+    try:
+        deadline = time.monotonic() + _START_DEADLINE_SECS
+        while not server.started:
+            if failure or not thread.is_alive():
+                raise RuntimeError(f"the emulator failed to start: {failure[:1]!r}")
+            if time.monotonic() > deadline:
+                raise RuntimeError("the emulator did not start in time")
+            time.sleep(0.01)
+        yield RunningEmulator(url=_url(host, bound_port), config=config)
+    finally:
+        server.should_exit = True
+        thread.join(_STOP_DEADLINE_SECS)
+        if thread.is_alive():
+            server.force_exit = True
+            thread.join(_STOP_DEADLINE_SECS)
+        sock.close()

@@ -1,0 +1,161 @@
+"""Where the emulator keeps jobs: in memory, or in SQLite under a data directory.
+
+The SQLite store commits each write before returning, so a job answered with 204 survives a
+kill -9; jobs found Running when it opens come back Failed with a reason, never lost or stuck.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+from dataclasses import replace
+from pathlib import Path
+
+from direct_access_emulator.core import (
+    REASON_RESTARTED,
+    DuplicateJob,
+    Job,
+    JobStatus,
+    utc_now,
+)
+
+__all__ = ["MemoryJobStore", "SqliteJobStore", "open_store"]
+
+
+class MemoryJobStore:
+    """Jobs in a dict; gone when the process ends."""
+
+    def __init__(self) -> None:
+        self._jobs: dict[tuple[str, str], Job] = {}
+        self._lock = threading.Lock()
+
+    def insert(self, job: Job) -> None:
+        with self._lock:
+            key = (job.instance, job.id)
+            if key in self._jobs:
+                raise DuplicateJob(job.id)
+            self._jobs[key] = job
+
+    def update(self, job: Job) -> None:
+        with self._lock:
+            self._jobs[(job.instance, job.id)] = job
+
+    def get(self, instance: str, job_id: str) -> Job | None:
+        return self._jobs.get((instance, job_id))
+
+    def list(self, instance: str) -> list[Job]:
+        with self._lock:
+            return [job for job in self._jobs.values() if job.instance == instance]
+
+    def delete(self, instance: str, job_id: str) -> bool:
+        with self._lock:
+            return self._jobs.pop((instance, job_id), None) is not None
+
+    def count_backend(self, backend: str) -> int:
+        with self._lock:
+            return sum(1 for job in self._jobs.values() if job.backend == backend)
+
+    def close(self) -> None:
+        """Nothing to release."""
+
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS jobs (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    instance TEXT NOT NULL,
+    id TEXT NOT NULL,
+    backend TEXT NOT NULL,
+    status TEXT NOT NULL,
+    record TEXT NOT NULL,
+    UNIQUE (instance, id)
+);
+CREATE INDEX IF NOT EXISTS jobs_backend ON jobs (backend);
+"""
+
+
+class SqliteJobStore:
+    """Jobs in `<data_dir>/jobs.sqlite3`, each write committed (synchronous=FULL) on return."""
+
+    def __init__(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.path = path
+        self._lock = threading.Lock()
+        # One connection shared under a lock: the app calls from its event loop and the tests
+        # from other threads.
+        self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA synchronous=FULL")
+        self._db.executescript(_SCHEMA)
+        self._recover()
+
+    def _recover(self) -> None:
+        """A job Running in the file was cut off by a stop or a crash: it failed."""
+        now = utc_now()
+        running = [
+            Job.from_record(json.loads(row[0]))
+            for row in self._db.execute(
+                "SELECT record FROM jobs WHERE status = ?", (str(JobStatus.RUNNING),)
+            )
+        ]
+        for job in running:
+            self.update(
+                replace(job, status=JobStatus.FAILED, end_time=now, reason=REASON_RESTARTED)
+            )
+
+    def insert(self, job: Job) -> None:
+        with self._lock:
+            try:
+                self._db.execute(
+                    "INSERT INTO jobs (instance, id, backend, status, record)"
+                    " VALUES (?, ?, ?, ?, ?)",
+                    (job.instance, job.id, job.backend, str(job.status), json.dumps(job.record())),
+                )
+            except sqlite3.IntegrityError:
+                raise DuplicateJob(job.id) from None
+
+    def update(self, job: Job) -> None:
+        with self._lock:
+            self._db.execute(
+                "UPDATE jobs SET status = ?, record = ? WHERE instance = ? AND id = ?",
+                (str(job.status), json.dumps(job.record()), job.instance, job.id),
+            )
+
+    def get(self, instance: str, job_id: str) -> Job | None:
+        with self._lock:
+            row = self._db.execute(
+                "SELECT record FROM jobs WHERE instance = ? AND id = ?", (instance, job_id)
+            ).fetchone()
+        return None if row is None else Job.from_record(json.loads(row[0]))
+
+    def list(self, instance: str) -> list[Job]:
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT record FROM jobs WHERE instance = ? ORDER BY seq", (instance,)
+            ).fetchall()
+        return [Job.from_record(json.loads(row[0])) for row in rows]
+
+    def delete(self, instance: str, job_id: str) -> bool:
+        with self._lock:
+            cursor = self._db.execute(
+                "DELETE FROM jobs WHERE instance = ? AND id = ?", (instance, job_id)
+            )
+        return cursor.rowcount > 0
+
+    def count_backend(self, backend: str) -> int:
+        with self._lock:
+            row = self._db.execute(
+                "SELECT COUNT(*) FROM jobs WHERE backend = ?", (backend,)
+            ).fetchone()
+        return int(row[0])
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
+
+
+def open_store(data_dir: Path | None) -> MemoryJobStore | SqliteJobStore:
+    """SQLite under ``data_dir`` when given, else memory."""
+    if data_dir is None:
+        return MemoryJobStore()
+    return SqliteJobStore(data_dir / "jobs.sqlite3")
