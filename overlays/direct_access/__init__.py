@@ -1,10 +1,104 @@
 """Python client for the IBM Quantum Direct Access API, built on the generated `direct_access_api`.
 
-The contract it follows is `openapi.yaml`, shipped inside this package (see `direct_access.spec`).
+`Client` / `AsyncClient` cover every operation of `openapi.yaml` (shipped in this package, see
+`direct_access.spec`) with IAM auth, typed errors, bounded retries, `wait`, strict checking and
+one-call `run` through `direct_access.storage`.
 """
 
 from __future__ import annotations
 
-__all__ = ["__version__"]
+from direct_access._auth import BearerAuth, IAMAuth
+from direct_access._client import DEFAULT_RETRY, AsyncClient, Client, RunResult
+from direct_access._errors import (
+    APIConnectionError,
+    APIError,
+    APITimeoutError,
+    AuthenticationError,
+    BackendReservedError,
+    BadRequestError,
+    ConfigurationError,
+    ConflictError,
+    DirectAccessError,
+    DriftError,
+    DuplicateJobError,
+    IAMError,
+    InvalidResponseError,
+    JobFailedError,
+    JobTimeoutError,
+    NotFoundError,
+    PayloadTooLargeError,
+    RequestTimeoutError,
+    ServerError,
+    SpecViolationError,
+    StorageError,
+    TooManyJobsError,
+    UnexpectedStatusError,
+    UnprocessableEntityError,
+)
+from direct_access._retry import RetryPolicy
+from direct_access._settings import ENVIRONMENT_VARIABLES, Settings
+from direct_access._strict import StrictMode
+from direct_access._wait import TERMINAL_STATUSES
+from direct_access_api.models import (
+    Backend,
+    BackendLanes,
+    BackendStatus,
+    CreateJobStorage,
+    CreateJobStorageLocation,
+    ErrorResponse,
+    Job,
+    JobStatus,
+    LogLevel,
+    StorageType,
+)
+
+__all__ = [
+    "DEFAULT_RETRY",
+    "ENVIRONMENT_VARIABLES",
+    "TERMINAL_STATUSES",
+    "APIConnectionError",
+    "APIError",
+    "APITimeoutError",
+    "AsyncClient",
+    "AuthenticationError",
+    "Backend",
+    "BackendLanes",
+    "BackendReservedError",
+    "BackendStatus",
+    "BadRequestError",
+    "BearerAuth",
+    "Client",
+    "ConfigurationError",
+    "ConflictError",
+    "CreateJobStorage",
+    "CreateJobStorageLocation",
+    "DirectAccessError",
+    "DriftError",
+    "DuplicateJobError",
+    "ErrorResponse",
+    "IAMAuth",
+    "IAMError",
+    "InvalidResponseError",
+    "Job",
+    "JobFailedError",
+    "JobStatus",
+    "JobTimeoutError",
+    "LogLevel",
+    "NotFoundError",
+    "PayloadTooLargeError",
+    "RequestTimeoutError",
+    "RetryPolicy",
+    "RunResult",
+    "ServerError",
+    "Settings",
+    "SpecViolationError",
+    "StorageError",
+    "StorageType",
+    "StrictMode",
+    "TooManyJobsError",
+    "UnexpectedStatusError",
+    "UnprocessableEntityError",
+    "__version__",
+]
 
 __version__ = "0.1.0"

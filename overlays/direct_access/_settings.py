@@ -1,0 +1,120 @@
+"""Where the service is and who the caller is: `Settings`, from arguments or the environment."""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from direct_access._errors import ConfigurationError
+
+__all__ = ["DEFAULT_IAM_URL", "ENVIRONMENT_VARIABLES", "Settings"]
+
+DEFAULT_IAM_URL = "https://iam.cloud.ibm.com"
+_ACRONYM = re.compile(r"[A-Za-z0-9][A-Za-z0-9-]*")
+_ACRONYM_URL = "https://direct-access-{acronym}.quantum-computing.cloud.ibm.com:30060"
+
+#: The variables `Settings.from_env` reads, with what each one is.
+ENVIRONMENT_VARIABLES: dict[str, str] = {
+    "DIRECT_ACCESS_URL": "base URL of the API, or the client acronym IBM assigned",
+    "DIRECT_ACCESS_IAM_URL": f"IBM Cloud IAM (default {DEFAULT_IAM_URL})",
+    "DIRECT_ACCESS_API_KEY": "IBM Cloud API key, exchanged for IAM tokens",
+    "DIRECT_ACCESS_TOKEN": "a bearer token to use as is (instead of an API key)",
+    "DIRECT_ACCESS_SERVICE_CRN": "CRN of the Direct Access service instance",
+    "DIRECT_ACCESS_API_VERSION": "IBM-API-Version header (optional, e.g. 2025-08-15)",
+    "DIRECT_ACCESS_BACKEND": "default backend for commands that need one (optional)",
+}
+
+
+def _base_url(value: str, variable: str) -> str:
+    value = value.strip()
+    if "://" in value:
+        if not value.startswith(("http://", "https://")):
+            raise ConfigurationError(f"{variable} must be an http(s) URL or a client acronym")
+        return value.rstrip("/")
+    if not _ACRONYM.fullmatch(value):
+        raise ConfigurationError(
+            f"{variable} is neither a URL nor a client acronym (letters, digits and '-')"
+        )
+    return _ACRONYM_URL.format(acronym=value.lower())
+
+
+@dataclass(frozen=True)
+class Settings:
+    """How to reach the service and authenticate. The repr hides the API key and the token.
+
+    Exactly one of ``api_key`` (exchanged for IAM tokens at ``iam_url``) and ``token`` (a bearer
+    token used as is) must be given. ``url`` may be a client acronym, which stands for
+    ``https://direct-access-{acronym}.quantum-computing.cloud.ibm.com:30060``.
+    """
+
+    url: str
+    service_crn: str
+    api_key: str | None = field(default=None, repr=False)
+    token: str | None = field(default=None, repr=False)
+    iam_url: str = DEFAULT_IAM_URL
+    api_version: str | None = None
+    backend: str | None = None
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "url", _base_url(self.url, "url (DIRECT_ACCESS_URL)"))
+        if not self.service_crn:
+            raise ConfigurationError("service_crn (DIRECT_ACCESS_SERVICE_CRN) is required")
+        if self.api_key and self.token:
+            raise ConfigurationError(
+                "give either api_key (DIRECT_ACCESS_API_KEY) or token (DIRECT_ACCESS_TOKEN), "
+                "not both"
+            )
+        if not self.api_key and not self.token:
+            raise ConfigurationError(
+                "credentials missing: set api_key (DIRECT_ACCESS_API_KEY) or token "
+                "(DIRECT_ACCESS_TOKEN)"
+            )
+        if not self.iam_url.startswith(("http://", "https://")):
+            raise ConfigurationError("iam_url (DIRECT_ACCESS_IAM_URL) must be an http(s) URL")
+        object.__setattr__(self, "iam_url", self.iam_url.rstrip("/"))
+
+    def __repr__(self) -> str:
+        secret = "api_key=***" if self.api_key else "token=***"
+        return (
+            f"Settings(url={self.url!r}, service_crn={self.service_crn!r}, {secret}, "
+            f"iam_url={self.iam_url!r}, api_version={self.api_version!r}, "
+            f"backend={self.backend!r})"
+        )
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
+        """Read the ``DIRECT_ACCESS_*`` variables (see `ENVIRONMENT_VARIABLES`)."""
+        env = os.environ if environ is None else environ
+
+        def get(name: str) -> str | None:
+            value = env.get(name, "").strip()
+            return value or None
+
+        url = get("DIRECT_ACCESS_URL")
+        if url is None:
+            raise ConfigurationError(
+                "DIRECT_ACCESS_URL is not set (the API's base URL or your client acronym)"
+            )
+        crn = get("DIRECT_ACCESS_SERVICE_CRN")
+        if crn is None:
+            raise ConfigurationError(
+                "DIRECT_ACCESS_SERVICE_CRN is not set (the CRN of your service instance)"
+            )
+        api_key, token = get("DIRECT_ACCESS_API_KEY"), get("DIRECT_ACCESS_TOKEN")
+        if api_key and token:
+            raise ConfigurationError(
+                "both DIRECT_ACCESS_API_KEY and DIRECT_ACCESS_TOKEN are set; unset one"
+            )
+        if not api_key and not token:
+            raise ConfigurationError("set DIRECT_ACCESS_API_KEY (or DIRECT_ACCESS_TOKEN)")
+        return cls(
+            url=_base_url(url, "DIRECT_ACCESS_URL"),
+            service_crn=crn,
+            api_key=api_key,
+            token=token,
+            iam_url=get("DIRECT_ACCESS_IAM_URL") or DEFAULT_IAM_URL,
+            api_version=get("DIRECT_ACCESS_API_VERSION"),
+            backend=get("DIRECT_ACCESS_BACKEND"),
+        )

@@ -1,0 +1,253 @@
+"""Job input, results and logs in an S3-compatible store, through presigned URLs.
+
+`S3Storage.prepare` uploads a job's input and presigns a GET for it and PUTs for its results and
+logs; `fetch_result` and `fetch_logs` read them back, waiting (with a deadline) for objects that
+a service reporting ``Completed`` has not written yet. Needs boto3: ``pip install
+'direct-access-toolkit[storage]'``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Literal
+
+from direct_access._errors import ConfigurationError, StorageError, redact_url
+from direct_access_api.models import CreateJobStorage, CreateJobStorageLocation, StorageType
+
+if TYPE_CHECKING:
+    from mypy_boto3_s3 import S3Client
+
+__all__ = ["PreparedStorage", "S3Storage"]
+
+#: The longest validity S3 allows for a presigned URL (SigV4): seven days.
+MAX_EXPIRY_SECS = 7 * 24 * 3600
+
+
+@dataclass(frozen=True)
+class PreparedStorage:
+    """A job's objects in the store and the ``storage`` to send with the job.
+
+    The repr shows object keys only; the presigned URLs (``storage``) carry signatures.
+    """
+
+    job_id: str
+    bucket: str
+    input_key: str
+    results_key: str
+    logs_key: str
+    expires_in: int
+    storage: CreateJobStorage = field(repr=False)
+
+    def urls(self) -> dict[str, str]:
+        """The presigned URLs without their signatures, for display."""
+        storage = self.storage.to_dict()
+        return {
+            name: redact_url(str(location["presigned_url"]))
+            for name, location in storage.items()
+            if isinstance(location, dict) and "presigned_url" in location
+        }
+
+
+def _boto3_client(storage: S3Storage) -> S3Client:
+    try:
+        import boto3  # noqa: PLC0415 - optional dependency, imported when first needed
+        from botocore.config import Config  # noqa: PLC0415
+    except ImportError as exc:  # pragma: no cover - the test environment has boto3
+        raise StorageError(
+            "S3 storage needs boto3: pip install 'direct-access-toolkit[storage]'"
+        ) from exc
+    client: S3Client = boto3.client(
+        "s3",
+        endpoint_url=storage.endpoint,
+        region_name=storage.region,
+        aws_access_key_id=storage.access_key_id,
+        aws_secret_access_key=storage.secret_access_key,
+        config=Config(
+            signature_version="s3v4",
+            s3={"addressing_style": storage.addressing_style},
+            retries={"max_attempts": 3, "mode": "standard"},
+        ),
+    )
+    return client
+
+
+@dataclass
+class S3Storage:
+    """An S3-compatible bucket for jobs' objects, under ``prefix``/<job id>/.
+
+    ``expiry_margin_secs`` is added to a job's ``timeout_secs`` for the URLs' validity, since the
+    job's execution time is not wall-clock time from submission (at most seven days).
+    """
+
+    endpoint: str
+    bucket: str
+    region: str
+    access_key_id: str
+    secret_access_key: str = field(repr=False)
+    prefix: str = "direct-access/"
+    expiry_margin_secs: int = 900
+    addressing_style: Literal["auto", "virtual", "path"] = "path"
+    _client: S3Client | None = field(default=None, init=False, repr=False, compare=False)
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> S3Storage:
+        """From ``DIRECT_ACCESS_S3_ENDPOINT``, ``_BUCKET``, ``_REGION``, ``_ACCESS_KEY_ID``,
+        ``_SECRET_ACCESS_KEY`` and optionally ``_PREFIX``."""
+        env = os.environ if environ is None else environ
+
+        def get(name: str) -> str:
+            value = env.get(f"DIRECT_ACCESS_S3_{name}", "").strip()
+            if not value:
+                raise ConfigurationError(f"DIRECT_ACCESS_S3_{name} is not set")
+            return value
+
+        return cls(
+            endpoint=get("ENDPOINT"),
+            bucket=get("BUCKET"),
+            region=get("REGION"),
+            access_key_id=get("ACCESS_KEY_ID"),
+            secret_access_key=get("SECRET_ACCESS_KEY"),
+            prefix=env.get("DIRECT_ACCESS_S3_PREFIX", "direct-access/"),
+        )
+
+    def s3(self) -> S3Client:
+        """The boto3 client (created on first use)."""
+        if self._client is None:
+            self._client = _boto3_client(self)
+        return self._client
+
+    def _key(self, job_id: str, name: str) -> str:
+        prefix = self.prefix if not self.prefix or self.prefix.endswith("/") else self.prefix + "/"
+        return f"{prefix}{job_id}/{name}"
+
+    def prepare(self, job_id: str, params: Mapping[str, Any], timeout_secs: int) -> PreparedStorage:
+        """Upload ``params`` as the job's input and presign the URLs the service will use."""
+        from botocore.exceptions import BotoCoreError, ClientError  # noqa: PLC0415
+
+        expires_in = min(MAX_EXPIRY_SECS, int(timeout_secs) + self.expiry_margin_secs)
+        keys = {
+            name: self._key(job_id, name) for name in ("input.json", "results.json", "logs.txt")
+        }
+        s3 = self.s3()
+        try:
+            s3.put_object(
+                Bucket=self.bucket,
+                Key=keys["input.json"],
+                Body=json.dumps(params).encode(),
+                ContentType="application/json",
+            )
+
+            def presign(method: str, key: str) -> CreateJobStorageLocation:
+                url = s3.generate_presigned_url(
+                    method, Params={"Bucket": self.bucket, "Key": key}, ExpiresIn=expires_in
+                )
+                return CreateJobStorageLocation(type_=StorageType.S3_COMPATIBLE, presigned_url=url)
+
+            storage = CreateJobStorage(
+                input_=presign("get_object", keys["input.json"]),
+                results=presign("put_object", keys["results.json"]),
+                logs=presign("put_object", keys["logs.txt"]),
+            )
+        except (BotoCoreError, ClientError) as exc:
+            raise StorageError(f"could not upload the input of job {job_id}: {exc}") from exc
+        return PreparedStorage(
+            job_id=job_id,
+            bucket=self.bucket,
+            input_key=keys["input.json"],
+            results_key=keys["results.json"],
+            logs_key=keys["logs.txt"],
+            expires_in=expires_in,
+            storage=storage,
+        )
+
+    def _read(
+        self,
+        key: str,
+        *,
+        timeout: float,
+        poll_interval: float,
+        clock: Callable[[], float],
+        sleep: Callable[[float], object],
+    ) -> bytes:
+        from botocore.exceptions import BotoCoreError, ClientError  # noqa: PLC0415
+
+        deadline = clock() + timeout
+        s3 = self.s3()
+        while True:
+            try:
+                return s3.get_object(Bucket=self.bucket, Key=key)["Body"].read()
+            except ClientError as exc:
+                code = str(exc.response.get("Error", {}).get("Code", ""))
+                if code not in ("NoSuchKey", "404"):
+                    raise StorageError(f"could not read {key}: {code or exc}") from exc
+            except BotoCoreError as exc:
+                raise StorageError(f"could not read {key}: {exc}") from exc
+            remaining = deadline - clock()
+            if remaining <= 0:
+                raise StorageError(f"{key} was not written within {timeout:g} s")
+            sleep(min(poll_interval, remaining))
+
+    def fetch_result(
+        self,
+        prepared: PreparedStorage,
+        *,
+        timeout: float = 30.0,
+        poll_interval: float = 0.2,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], object] = time.sleep,
+    ) -> dict[str, Any]:
+        """The job's result document, waiting up to ``timeout`` seconds for it to appear."""
+        data = self._read(
+            prepared.results_key,
+            timeout=timeout,
+            poll_interval=poll_interval,
+            clock=clock,
+            sleep=sleep,
+        )
+        try:
+            document = json.loads(data)
+        except ValueError as exc:
+            raise StorageError(f"{prepared.results_key} is not JSON") from exc
+        if not isinstance(document, dict):
+            raise StorageError(f"{prepared.results_key} is not a JSON object")
+        return document
+
+    def fetch_logs(
+        self,
+        prepared: PreparedStorage,
+        *,
+        timeout: float = 30.0,
+        poll_interval: float = 0.2,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], object] = time.sleep,
+    ) -> str:
+        """The job's log text, waiting up to ``timeout`` seconds for it to appear."""
+        data = self._read(
+            prepared.logs_key,
+            timeout=timeout,
+            poll_interval=poll_interval,
+            clock=clock,
+            sleep=sleep,
+        )
+        return data.decode("utf-8", errors="replace")
+
+    def delete(self, prepared: PreparedStorage) -> None:
+        """Remove the job's objects from the store."""
+        from botocore.exceptions import BotoCoreError, ClientError  # noqa: PLC0415
+
+        try:
+            self.s3().delete_objects(
+                Bucket=self.bucket,
+                Delete={
+                    "Objects": [
+                        {"Key": k}
+                        for k in (prepared.input_key, prepared.results_key, prepared.logs_key)
+                    ]
+                },
+            )
+        except (BotoCoreError, ClientError) as exc:
+            raise StorageError(f"could not delete the objects of job {prepared.job_id}") from exc
