@@ -1,0 +1,117 @@
+"""`python -m direct_access_emulator`: serve the emulator (and, if asked, a local S3 store).
+
+Prints one JSON line whose keys are the client's environment variable names, then serves until
+SIGINT or SIGTERM and shuts down cleanly. Logs (one JSON access-log line per request) go to stderr.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import signal
+import sys
+import threading
+from collections.abc import Sequence
+from contextlib import ExitStack
+from pathlib import Path
+from types import FrameType
+
+from direct_access_emulator.config import (
+    CONFIG_REFERENCE,
+    ConfigError,
+    EmulatorConfig,
+    load_config,
+)
+from direct_access_emulator.server import serve
+
+__all__ = ["main"]
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m direct_access_emulator",
+        description=(
+            "A local Direct Access API emulator. Prints one JSON line with the client's "
+            "environment variables (DIRECT_ACCESS_URL, DIRECT_ACCESS_IAM_URL, "
+            "DIRECT_ACCESS_API_KEY, DIRECT_ACCESS_SERVICE_CRN, DIRECT_ACCESS_BACKEND and, with "
+            "--with-storage, DIRECT_ACCESS_S3_*), then serves until SIGINT or SIGTERM."
+        ),
+        epilog=CONFIG_REFERENCE,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
+    parser.add_argument("--port", type=int, default=0, help="port to bind; 0 picks a free one")
+    parser.add_argument("--config", type=Path, help="TOML configuration file (fields below)")
+    parser.add_argument(
+        "--data-dir", type=Path, help="keep jobs (SQLite) and storage here across restarts"
+    )
+    parser.add_argument(
+        "--env-file", type=Path, help="also write the variables as `export NAME='value'` lines"
+    )
+    parser.add_argument(
+        "--with-storage",
+        action="store_true",
+        help="also run a local S3-compatible store (SeaweedFS) and print its settings",
+    )
+    return parser
+
+
+def _shell_quote(value: str) -> str:
+    return "'" + value.replace("'", "'\\''") + "'"
+
+
+def _write_env_file(path: Path, env: dict[str, str]) -> None:
+    text = "".join(f"export {name}={_shell_quote(value)}\n" for name, value in env.items())
+    path.parent.mkdir(parents=True, exist_ok=True)
+    # It holds the development key and, with storage, the store's secret: owner only.
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(descriptor, "w", encoding="utf-8") as file:
+        file.write(text)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the emulator until a signal; the exit status is 0 after a clean stop, 2 on bad input."""
+    parser = _parser()
+    args = parser.parse_args(argv)
+    try:
+        config = load_config(args.config) if args.config is not None else EmulatorConfig()
+    except ConfigError as error:
+        print(f"error: {args.config}: {error}", file=sys.stderr)
+        return 2
+    logging.basicConfig(level=logging.INFO, stream=sys.stderr, format="%(message)s")
+    logging.getLogger("direct_access_emulator.access").setLevel(logging.INFO)
+
+    stop = threading.Event()
+
+    def request_stop(signum: int, frame: FrameType | None) -> None:
+        stop.set()
+
+    signal.signal(signal.SIGINT, request_stop)
+    signal.signal(signal.SIGTERM, request_stop)
+
+    with ExitStack() as stack:
+        env: dict[str, str] = {}
+        if args.with_storage:
+            from direct_access_emulator.storage import local_s3  # noqa: PLC0415 - boto3 is slow
+
+            storage_dir = args.data_dir / "s3" if args.data_dir is not None else None
+            env_s3 = stack.enter_context(local_s3(storage_dir)).env()
+        else:
+            env_s3 = {}
+        emulator = stack.enter_context(
+            serve(config, data_dir=args.data_dir, host=args.host, port=args.port)
+        )
+        env.update(emulator.env())
+        env.update(env_s3)
+        print(json.dumps(env), flush=True)
+        if args.env_file is not None:
+            _write_env_file(args.env_file, env)
+        while not stop.wait(0.5):
+            pass
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
