@@ -20,7 +20,7 @@ from direct_access import Settings
 API = "https://da.example.test"
 IAM = "https://iam.example.test"
 KEY = "unit-api-key-5ecret"
-TOKEN = "unit-token-5ecret"
+TOKEN = "unit-token-5ecret"  # noqa: S105 - a fake, for leak checks
 
 Answer = httpx.Response | Callable[[httpx.Request], httpx.Response]
 
@@ -82,7 +82,12 @@ class Service:
 
     def handle(self, request: httpx.Request) -> httpx.Response:
         request.read()
-        self.requests.append(request)
+        # A snapshot: auth flows mutate and re-send the same request object.
+        self.requests.append(
+            httpx.Request(
+                request.method, request.url, headers=request.headers.copy(), content=request.content
+            )
+        )
         key = (request.method, request.url.raw_path.decode().split("?")[0])
         answers = self.routes.get(key)
         if not answers:

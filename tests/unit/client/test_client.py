@@ -1,4 +1,4 @@
-"""Every operation, sync and async, against a strict fake service: requests sent, models returned."""
+"""Every operation, sync and async, against a strict fake service: requests and models."""
 
 from __future__ import annotations
 
@@ -111,8 +111,8 @@ def test_every_operation_sync(service: Service, versioned: Settings) -> None:
             ),
             "list_jobs": c.list_jobs(),
             "get_job": c.get_job("j-1"),
-            "cancel_job": c.cancel_job("j-1"),
-            "delete_job": c.delete_job("j-1"),
+            "cancel_job": c.cancel_job("j-1"),  # type: ignore[func-returns-value]
+            "delete_job": c.delete_job("j-1"),  # type: ignore[func-returns-value]
             "list_backends": c.list_backends(),
             "get_backend": c.get_backend("ibm_test"),
             "configuration": c.get_backend_configuration("ibm_test"),
@@ -141,8 +141,8 @@ async def test_every_operation_async(service: Service, versioned: Settings) -> N
             ),
             "list_jobs": await c.list_jobs(),
             "get_job": await c.get_job("j-1"),
-            "cancel_job": await c.cancel_job("j-1"),
-            "delete_job": await c.delete_job("j-1"),
+            "cancel_job": await c.cancel_job("j-1"),  # type: ignore[func-returns-value]
+            "delete_job": await c.delete_job("j-1"),  # type: ignore[func-returns-value]
             "list_backends": await c.list_backends(),
             "get_backend": await c.get_backend("ibm_test"),
             "configuration": await c.get_backend_configuration("ibm_test"),
@@ -188,7 +188,7 @@ def test_job_ids_are_quoted_in_paths(service: Service, settings: Settings) -> No
 def test_static_token_is_sent_without_iam(service: Service) -> None:
     """With a token instead of an API key, no IAM request is made."""
     service.json("GET", "/version", 200, {"version": "1"})
-    settings = Settings(url=API, service_crn="crn:v1:unit", token="static-tok")
+    settings = Settings(url=API, service_crn="crn:v1:unit", token="static-tok")  # noqa: S106
     with Client(settings, transport=service.transport()) as c:
         assert c.get_version() == "1"
     assert service.requests[0].headers["Authorization"] == "Bearer static-tok"

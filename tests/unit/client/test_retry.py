@@ -1,0 +1,249 @@
+"""Retry decisions, caps, Retry-After, and the read-back that makes retried writes safe."""
+
+from __future__ import annotations
+
+import logging
+
+import httpx
+import pytest
+
+from direct_access import (
+    APIConnectionError,
+    BackendReservedError,
+    Client,
+    ConflictError,
+    DuplicateJobError,
+    NotFoundError,
+    RetryPolicy,
+    ServerError,
+    Settings,
+    TooManyJobsError,
+)
+from direct_access._errors import BadRequestError
+from tests.unit.client.conftest import Service, body_of, error_body, job_body
+
+STORAGE = {
+    "input": {"type": "s3_compatible", "presigned_url": "https://s3.test/in?X-Amz-Signature=a"},
+    "results": {"type": "s3_compatible", "presigned_url": "https://s3.test/out?X-Amz-Signature=b"},
+}
+
+
+def refuse(request: httpx.Request) -> httpx.Response:
+    raise httpx.ConnectError("connection reset", request=request)
+
+
+def submit(c: Client, job_id: str = "j") -> str:
+    return c.submit(
+        backend="ibm_test", program_id="sampler", storage=STORAGE, timeout_secs=5, job_id=job_id
+    )
+
+
+def test_5xx_and_transport_errors_are_retried_for_create(
+    service: Service, settings: Settings
+) -> None:
+    """A dropped connection then a 503 then 204: create succeeds, the same id sent each time."""
+    service.token()
+    service.add("POST", "/v1/jobs", refuse, httpx.Response(503, json=error_body(503)))
+    service.add("POST", "/v1/jobs", httpx.Response(204))
+    with Client(settings, transport=service.transport()) as c:
+        c.submit(backend="ibm_test", program_id="sampler", storage=STORAGE, timeout_secs=5)
+    ids = {body_of(r)["id"] for r in service.calls("POST", "/v1/jobs")}
+    assert len(service.calls("POST", "/v1/jobs")) == 3
+    assert len(ids) == 1
+
+
+def test_attempts_are_capped(service: Service, settings: Settings) -> None:
+    """With attempts=3, a lasting 500 is raised after three tries."""
+    service.token()
+    service.json("GET", "/v1/jobs", 500, error_body(500), repeat=True)
+    policy = RetryPolicy(attempts=3)
+    with (
+        Client(settings, retry=policy, transport=service.transport()) as c,
+        pytest.raises(ServerError),
+    ):
+        c.list_jobs()
+    assert len(service.calls("GET", "/v1/jobs")) == 3
+
+
+@pytest.mark.parametrize(
+    ("status", "error"), [(429, TooManyJobsError), (423, BackendReservedError)]
+)
+def test_busy_statuses_are_not_retried_by_default(
+    service: Service, settings: Settings, status: int, error: type[Exception]
+) -> None:
+    """429 and 423 raise at once unless the policy asks to wait for them."""
+    service.token()
+    service.json("POST", "/v1/jobs", status, error_body(status, "1232"), repeat=True)
+    with Client(settings, transport=service.transport()) as c, pytest.raises(error):
+        submit(c)
+    assert len(service.calls("POST", "/v1/jobs")) == 1
+
+
+def test_busy_statuses_are_retried_when_asked(service: Service, settings: Settings) -> None:
+    """RetryPolicy.patient() waits through 429 and 423 until a lane is free."""
+    service.token()
+    service.json("POST", "/v1/jobs", 429, error_body(429, "1232"))
+    service.json("POST", "/v1/jobs", 423, error_body(423, "1233"))
+    service.add("POST", "/v1/jobs", httpx.Response(204))
+    with Client(settings, retry=RetryPolicy.patient(), transport=service.transport()) as c:
+        assert submit(c) == "j"
+    assert len(service.calls("POST", "/v1/jobs")) == 3
+
+
+def test_4xx_is_never_retried(service: Service, settings: Settings) -> None:
+    """A 400 is the caller's fault: one attempt only."""
+    service.token()
+    service.json("POST", "/v1/jobs", 400, error_body(400, "1337"), repeat=True)
+    with (
+        Client(settings, retry=RetryPolicy.patient(), transport=service.transport()) as c,
+        pytest.raises(BadRequestError),
+    ):
+        submit(c)
+    assert len(service.calls("POST", "/v1/jobs")) == 1
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_retry_after_is_the_wait(settings: Settings) -> None:
+    """Retry-After (seconds) replaces the backoff; beyond max_retry_after the error is raised."""
+    policy = RetryPolicy(retry_lanes_full=True, max_retry_after=60)
+    request = httpx.Request("POST", "https://da.example.test/v1/jobs")
+    exc = TooManyJobsError("POST", str(request.url), 429, None, "", retry_after=7.0)
+    assert policy.state("create_job").decide(exc) == 7.0
+    too_long = TooManyJobsError("POST", str(request.url), 429, None, "", retry_after=600.0)
+    assert policy.state("create_job").decide(too_long) is False
+
+
+def test_retry_after_header_is_read(service: Service, settings: Settings) -> None:
+    """The Retry-After header of an answer reaches the error (and so the decision)."""
+    service.token()
+    service.add(
+        "POST", "/v1/jobs", httpx.Response(503, json=error_body(503), headers={"Retry-After": "3"})
+    )
+    with (
+        Client(settings, retry=None, transport=service.transport()) as c,
+        pytest.raises(ServerError) as caught,
+    ):
+        submit(c)
+    assert caught.value.retry_after == 3.0
+
+
+def test_total_time_is_capped() -> None:
+    """A retry whose wait would end past the policy's timeout is not made."""
+    clock = Clock()
+    state = RetryPolicy(attempts=100, timeout=10, wait_initial=1, wait_jitter=0).state(
+        "get_job", clock
+    )
+    exc = APIConnectionError("GET", "https://x/v1/jobs/j", "reset")
+    assert state.decide(exc) == 1.0
+    clock.now = 7.5
+    assert state.decide(exc) == 2.0  # ends at 9.5, within 10 s
+    clock.now = 9.5
+    assert state.decide(exc) is False  # 9.5 + 4 would pass 10 s
+
+
+def test_decisions_are_logged_at_debug(
+    service: Service, settings: Settings, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Each retry and the final refusal are logged on the direct_access logger."""
+    caplog.set_level(logging.DEBUG, logger="direct_access")
+    service.token()
+    service.json("GET", "/v1/jobs", 503, error_body(503), repeat=True)
+    with (
+        Client(settings, retry=RetryPolicy(attempts=2), transport=service.transport()) as c,
+        pytest.raises(ServerError),
+    ):
+        c.list_jobs()
+    messages = [r.getMessage() for r in caplog.records if r.name == "direct_access"]
+    assert any(m.startswith("retrying list_jobs after ServerError 503") for m in messages)
+    assert any(m.startswith("not retrying list_jobs after ServerError 503") for m in messages)
+
+
+def test_409_after_a_retried_create_of_our_job_is_success(
+    service: Service, settings: Settings
+) -> None:
+    """The first attempt created the job but its answer was lost: read back, it is ours."""
+    service.token()
+    service.add("POST", "/v1/jobs", refuse)
+    service.json("POST", "/v1/jobs", 409, error_body(409, "1231", "Duplicate job"))
+    service.json("GET", "/v1/jobs/j", 200, job_body("j"))
+    with Client(settings, transport=service.transport()) as c:
+        assert submit(c) == "j"
+
+
+def test_409_after_a_retried_create_of_another_job_is_raised(
+    service: Service, settings: Settings
+) -> None:
+    """If the job with that id has another program, it is not ours: DuplicateJobError."""
+    service.token()
+    service.add("POST", "/v1/jobs", refuse)
+    service.json("POST", "/v1/jobs", 409, error_body(409, "1231", "Duplicate job"))
+    service.json("GET", "/v1/jobs/j", 200, job_body("j") | {"program_id": "estimator"})
+    with Client(settings, transport=service.transport()) as c, pytest.raises(DuplicateJobError):
+        submit(c)
+
+
+def test_409_on_a_first_create_is_raised_without_reading_back(
+    service: Service, settings: Settings
+) -> None:
+    """No earlier attempt could have created it: the duplicate is the caller's."""
+    service.token()
+    service.json("POST", "/v1/jobs", 409, error_body(409, "1231"))
+    with Client(settings, transport=service.transport()) as c, pytest.raises(DuplicateJobError):
+        submit(c)
+
+
+def test_409_after_a_retried_cancel_of_a_cancelled_job_is_success(
+    service: Service, settings: Settings
+) -> None:
+    """The lost first cancel took effect: the job reads back Cancelled."""
+    service.token()
+    service.add("POST", "/v1/jobs/j/cancel", refuse)
+    service.json("POST", "/v1/jobs/j/cancel", 409, error_body(409, "1306"))
+    service.json("GET", "/v1/jobs/j", 200, job_body("j", "Cancelled"))
+    with Client(settings, transport=service.transport()) as c:
+        c.cancel_job("j")
+
+
+def test_409_after_a_retried_cancel_of_a_completed_job_is_raised(
+    service: Service, settings: Settings
+) -> None:
+    """The job completed before the cancel: the 409 is real."""
+    service.token()
+    service.add("POST", "/v1/jobs/j/cancel", refuse)
+    service.json("POST", "/v1/jobs/j/cancel", 409, error_body(409, "1306"))
+    service.json("GET", "/v1/jobs/j", 200, job_body("j", "Completed"))
+    with Client(settings, transport=service.transport()) as c, pytest.raises(ConflictError):
+        c.cancel_job("j")
+
+
+def test_404_after_a_retried_delete_is_success(service: Service, settings: Settings) -> None:
+    """The lost first delete took effect: the job reads back as gone."""
+    service.token()
+    service.add("DELETE", "/v1/jobs/j", httpx.Response(502, text="bad gateway"))
+    service.json("DELETE", "/v1/jobs/j", 404, error_body(404))
+    service.json("GET", "/v1/jobs/j", 404, error_body(404))
+    with Client(settings, transport=service.transport()) as c:
+        c.delete_job("j")
+
+
+def test_404_on_a_first_delete_is_raised(service: Service, settings: Settings) -> None:
+    """Deleting an unknown job is NotFoundError."""
+    service.token()
+    service.json("DELETE", "/v1/jobs/j", 404, error_body(404))
+    with Client(settings, transport=service.transport()) as c, pytest.raises(NotFoundError):
+        c.delete_job("j")
+
+
+def test_policy_rejects_nonsense() -> None:
+    """Zero attempts or a negative timeout are refused."""
+    with pytest.raises(ValueError, match="attempts"):
+        RetryPolicy(attempts=0)
+    with pytest.raises(ValueError, match="timeouts"):
+        RetryPolicy(timeout=-1)
