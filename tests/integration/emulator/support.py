@@ -258,3 +258,50 @@ def raw_response(
         content=body,
         request=httpx.Request(method, f"{url}{path}"),
     )
+
+
+# ---------------------------------------------------------------- the command line
+
+
+class Cli:
+    """`python -m direct_access_emulator` in a subprocess, and the JSON line it printed."""
+
+    def __init__(self, *args: str, deadline_secs: float = 60.0) -> None:
+        import json  # noqa: PLC0415 - only the CLI helpers need it
+        import select  # noqa: PLC0415
+        import subprocess  # noqa: PLC0415
+        import sys  # noqa: PLC0415
+
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "direct_access_emulator", "--port", "0", *args],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+        )
+        assert self.process.stdout is not None
+        deadline = time.monotonic() + deadline_secs
+        line = b""
+        while not line.endswith(b"\n"):
+            remaining = deadline - time.monotonic()
+            assert remaining > 0, "the emulator printed no line in time"
+            ready, _, _ = select.select([self.process.stdout], [], [], remaining)
+            if ready:
+                byte = self.process.stdout.read1(1)  # type: ignore[attr-defined]
+                assert byte, f"the emulator exited: {self.stop_output()}"
+                line += byte
+        self.env: dict[str, str] = json.loads(line)
+
+    def stop_output(self) -> str:
+        self.process.kill()
+        _, err = self.process.communicate(timeout=30)
+        return err.decode(errors="replace")
+
+    def terminate(self, deadline_secs: float = 30.0) -> tuple[int, str, str]:
+        """SIGTERM, then the exit status, the rest of stdout and stderr."""
+        self.process.terminate()
+        out, err = self.process.communicate(timeout=deadline_secs)
+        return self.process.returncode, out.decode(), err.decode()
+
+    def kill(self) -> None:
+        """SIGKILL, as a crash."""
+        self.process.kill()
+        self.process.communicate(timeout=30)
