@@ -1,0 +1,51 @@
+"""The app in process: an unexpected exception answers the documented error shape, no traceback."""
+
+from __future__ import annotations
+
+import json
+import logging
+
+import httpx
+import pytest
+
+from direct_access.spec import violations
+from direct_access_emulator.app import create_app
+from direct_access_emulator.config import EmulatorConfig
+from direct_access_emulator.core import JobService
+
+
+@pytest.mark.anyio
+async def test_an_unexpected_exception_answers_500_in_the_error_shape(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A bug inside a handler gives 500 with the ErrorResponse body, no traceback in it."""
+    app = create_app(EmulatorConfig())
+
+    def broken(self: JobService, instance: str) -> list[object]:
+        raise RuntimeError("secret internals")
+
+    monkeypatch.setattr(JobService, "list", broken)
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://emulator") as client:
+        token = await client.post(
+            "/identity/token",
+            data={"grant_type": "urn:ibm:params:oauth:grant-type:apikey", "apikey": "da-dev-key-1"},
+        )
+        headers = {
+            "Authorization": f"Bearer {token.json()['access_token']}",
+            "Service-CRN": EmulatorConfig().instances[0].crn,
+        }
+        with caplog.at_level(logging.INFO, logger="direct_access_emulator"):
+            response = await client.get("/v1/jobs", headers=headers)
+    assert response.status_code == 500
+    assert not violations("/components/schemas/ErrorResponse", response.json())
+    assert "secret internals" not in response.text
+    assert "Traceback" not in response.text
+    access = [json.loads(r.getMessage()) for r in caplog.records if r.name.endswith(".access")]
+    assert access[-1]["status"] == 500
+    assert token.json()["access_token"] not in caplog.text
+
+
+@pytest.fixture
+def anyio_backend() -> str:
+    return "asyncio"
