@@ -1,0 +1,241 @@
+"""Qiskit's V2 primitives on a Direct Access backend: `Sampler`, `Estimator`, via `Client.run`.
+
+Existing Qiskit code runs unchanged: pubs are encoded as Qiskit Runtime V2 parameters (QPY inside,
+`RuntimeEncoder`), run with storage, and `job.result()` is the decoded `PrimitiveResult`. Needs
+``pip install 'direct-access-toolkit[qiskit,storage]'``; the core client does not import Qiskit.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import threading
+import uuid
+from collections.abc import Callable, Iterable, Mapping
+from concurrent.futures import Future
+from typing import Any
+
+from qiskit.primitives import (  # type: ignore[import-untyped,unused-ignore]
+    BaseEstimatorV2,
+    BasePrimitiveJob,
+    BaseSamplerV2,
+    PrimitiveResult,
+)
+from qiskit.primitives.containers.estimator_pub import (  # type: ignore[import-untyped,unused-ignore]
+    EstimatorPub,
+)
+from qiskit.primitives.containers.sampler_pub import (  # type: ignore[import-untyped,unused-ignore]
+    SamplerPub,
+)
+from qiskit.providers import JobStatus as QiskitJobStatus  # type: ignore[import-untyped,unused-ignore]
+from qiskit_ibm_runtime import (  # type: ignore[import-untyped,unused-ignore]
+    RuntimeDecoder,
+    RuntimeEncoder,
+)
+
+from direct_access._client import Client, RunResult
+from direct_access._errors import ConflictError, DirectAccessError
+from direct_access.storage import S3Storage
+from direct_access_api.models import Job, JobStatus, LogLevel
+
+__all__ = ["DirectAccessPrimitiveJob", "Estimator", "Sampler", "decode_result", "encode_params"]
+
+# What the service's job states mean to Qiskit code that inspects a job.
+_QISKIT_STATUS = {
+    JobStatus.RUNNING: QiskitJobStatus.RUNNING,
+    JobStatus.COMPLETED: QiskitJobStatus.DONE,
+    JobStatus.CANCELLED: QiskitJobStatus.CANCELLED,
+    JobStatus.FAILED: QiskitJobStatus.ERROR,
+}
+
+
+def encode_params(params: Mapping[str, Any]) -> dict[str, Any]:
+    """V2 primitive parameters with Qiskit objects as the JSON document the service reads."""
+    document: dict[str, Any] = json.loads(json.dumps(params, cls=RuntimeEncoder))
+    return document
+
+
+def decode_result(document: Mapping[str, Any] | str) -> PrimitiveResult:
+    """A result document (parsed or as text) back into Qiskit's `PrimitiveResult`."""
+    text = document if isinstance(document, str) else json.dumps(document)
+    result = json.loads(text, cls=RuntimeDecoder)
+    if not isinstance(result, PrimitiveResult):
+        raise DirectAccessError(f"the job's result is not a PrimitiveResult: {type(result)}")
+    return result
+
+
+class DirectAccessPrimitiveJob(BasePrimitiveJob):  # type: ignore[misc,unused-ignore]
+    """A primitive job running through `Client.run` in a background thread.
+
+    ``job_id()`` is the Direct Access job id once the job is submitted (a moment after `run`;
+    a local placeholder before). `result` blocks until the job ends and raises the client's
+    errors (`direct_access.JobFailedError` with the service's reason, ...).
+    """
+
+    def __init__(self, client: Client, submit: Callable[[Callable[[Job], object]], RunResult]):
+        self._client = client
+        self._future: Future[PrimitiveResult] = Future()
+        self._lock = threading.Lock()
+        self._status: QiskitJobStatus = QiskitJobStatus.INITIALIZING
+        self._cancel_requested = False
+        self._service_job_id: str | None = None
+        super().__init__(f"unsubmitted-{uuid.uuid4()}")
+        self._thread = threading.Thread(
+            target=self._run, args=(submit,), name="direct-access-primitive-job", daemon=True
+        )
+        self._thread.start()
+
+    def job_id(self) -> str:
+        """The Direct Access job id (a local placeholder until the job is submitted)."""
+        with self._lock:
+            return self._service_job_id or str(super().job_id())
+
+    def result(self) -> PrimitiveResult:
+        """The decoded result, once the job has ended."""
+        return self._future.result()
+
+    def status(self) -> QiskitJobStatus:
+        """The job's status in Qiskit's terms (from the last poll)."""
+        with self._lock:
+            return self._status
+
+    def done(self) -> bool:
+        """Whether the job ended successfully (result ready)."""
+        return self.status() is QiskitJobStatus.DONE
+
+    def running(self) -> bool:
+        """Whether the service reports the job running."""
+        return self.status() is QiskitJobStatus.RUNNING
+
+    def cancelled(self) -> bool:
+        """Whether the job ended cancelled."""
+        return self.status() is QiskitJobStatus.CANCELLED
+
+    def in_final_state(self) -> bool:
+        """Whether the job has ended, whichever way."""
+        return self._future.done()
+
+    def cancel(self) -> None:
+        """Cancel the job on the service (a job that has already ended stays as it is)."""
+        with self._lock:
+            self._cancel_requested = True
+            job_id = self._service_job_id
+        if job_id is not None and not self._future.done():
+            # A 409 means it ended before the cancel arrived: nothing left to do.
+            with contextlib.suppress(ConflictError):
+                self._client.cancel_job(job_id)
+
+    def _observe(self, job: Job) -> None:
+        with self._lock:
+            first = self._service_job_id is None
+            self._service_job_id = job.id
+            self._status = _QISKIT_STATUS.get(job.status, self._status)
+            cancel = first and self._cancel_requested and job.status is JobStatus.RUNNING
+        if cancel:
+            # Requested before the job was known to be submitted: cancel it now.
+            self.cancel()
+
+    def _run(self, submit: Callable[[Callable[[Job], object]], RunResult]) -> None:
+        try:
+            outcome = submit(self._observe)
+            result = decode_result(outcome.result)
+        except BaseException as error:  # handed to the caller of result(), whatever it is
+            with self._lock:
+                if self._status not in (QiskitJobStatus.CANCELLED, QiskitJobStatus.DONE):
+                    self._status = QiskitJobStatus.ERROR
+            self._future.set_exception(error)
+            return
+        with self._lock:
+            self._status = QiskitJobStatus.DONE
+        self._future.set_result(result)
+
+
+class _Primitive:
+    def __init__(
+        self,
+        client: Client,
+        backend: str,
+        *,
+        storage: S3Storage,
+        options: Mapping[str, Any] | None = None,
+        timeout_secs: int = 300,
+        log_level: LogLevel | str | None = None,
+        wait_timeout: float | None = None,
+        poll_interval: float = 1.0,
+    ) -> None:
+        self._client = client
+        self._backend = backend
+        self._storage = storage
+        self.options: dict[str, Any] = dict(options or {})
+        self._timeout_secs = timeout_secs
+        self._log_level = log_level
+        self._wait_timeout = wait_timeout
+        self._poll_interval = poll_interval
+
+    @property
+    def backend(self) -> str:
+        """The Direct Access backend the jobs run on."""
+        return self._backend
+
+    def _submit(self, program_id: str, params: dict[str, Any]) -> DirectAccessPrimitiveJob:
+        document = encode_params(params)
+
+        def submit(observe: Callable[[Job], object]) -> RunResult:
+            return self._client.run(
+                self._backend,
+                program_id,
+                document,
+                storage=self._storage,
+                timeout_secs=self._timeout_secs,
+                wait_timeout=self._wait_timeout,
+                log_level=self._log_level,
+                poll_interval=self._poll_interval,
+                on_status=observe,
+            )
+
+        return DirectAccessPrimitiveJob(self._client, submit)
+
+
+class Sampler(_Primitive, BaseSamplerV2):  # type: ignore[misc,unused-ignore]
+    """Qiskit's `BaseSamplerV2` on a Direct Access backend.
+
+    ``options`` are Qiskit Runtime sampler options as a dict, sent as they are, for example
+    ``{"default_shots": 1024, "simulator": {"seed_simulator": 42}}``. Circuits must be ISA
+    circuits for the backend (transpile them with the backend's target first).
+    """
+
+    def run(self, pubs: Iterable[Any], *, shots: int | None = None) -> DirectAccessPrimitiveJob:
+        """Submit the pubs as one sampler job; ``shots`` for pubs that do not set their own."""
+        coerced = [SamplerPub.coerce(pub, shots) for pub in pubs]
+        params: dict[str, Any] = {
+            "pubs": coerced,
+            "options": self.options,
+            "version": 2,
+            "support_qiskit": True,
+        }
+        if shots is not None:
+            params["shots"] = shots
+        return self._submit("sampler", params)
+
+
+class Estimator(_Primitive, BaseEstimatorV2):  # type: ignore[misc,unused-ignore]
+    """Qiskit's `BaseEstimatorV2` on a Direct Access backend.
+
+    ``options`` are Qiskit Runtime estimator options as a dict, such as
+    ``{"default_precision": 0.01}``. Observables must match the ISA circuit's qubits.
+    """
+
+    def run(
+        self, pubs: Iterable[Any], *, precision: float | None = None
+    ) -> DirectAccessPrimitiveJob:
+        """Submit the pubs as one estimator job; ``precision`` for pubs without their own."""
+        coerced = [EstimatorPub.coerce(pub, precision) for pub in pubs]
+        params: dict[str, Any] = {
+            "pubs": coerced,
+            "options": self.options,
+            "version": 2,
+            "support_qiskit": True,
+        }
+        if precision is not None:
+            params["precision"] = precision
+        return self._submit("estimator", params)
