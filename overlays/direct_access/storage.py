@@ -208,12 +208,40 @@ class S3Storage:
             clock=clock,
             sleep=sleep,
         )
+        return self._json(data, prepared.results_key)
+
+    def result_for(self, job_id: str, *, timeout: float = 30.0) -> dict[str, Any]:
+        """The result document of a job prepared earlier here (by id, for the CLI)."""
+        return self._json(
+            self._read(
+                self._key(job_id, "results.json"),
+                timeout=timeout,
+                poll_interval=0.2,
+                clock=time.monotonic,
+                sleep=time.sleep,
+            ),
+            self._key(job_id, "results.json"),
+        )
+
+    def logs_for(self, job_id: str, *, timeout: float = 30.0) -> str:
+        """The log text of a job prepared earlier here (by id, for the CLI)."""
+        data = self._read(
+            self._key(job_id, "logs.txt"),
+            timeout=timeout,
+            poll_interval=0.2,
+            clock=time.monotonic,
+            sleep=time.sleep,
+        )
+        return data.decode("utf-8", errors="replace")
+
+    @staticmethod
+    def _json(data: bytes, key: str) -> dict[str, Any]:
         try:
             document = json.loads(data)
         except ValueError as exc:
-            raise StorageError(f"{prepared.results_key} is not JSON") from exc
+            raise StorageError(f"{key} is not JSON") from exc
         if not isinstance(document, dict):
-            raise StorageError(f"{prepared.results_key} is not a JSON object")
+            raise StorageError(f"{key} is not a JSON object")
         return document
 
     def fetch_logs(

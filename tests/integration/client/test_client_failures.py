@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import httpx
 import pytest
@@ -229,9 +229,12 @@ def test_lanes_full_is_waited_out_when_asked() -> None:
 def test_server_error_after_retries() -> None:
     """A lasting 500 on cancel ends as ServerError once the attempts are spent."""
     faults = {"cancel_job": OperationFaults(error_500=1.0)}
-    with serve(EmulatorConfig(faults=FaultConfig(operations=faults))) as emu:
-        with Client(Settings.from_env(emu.env()), retry=FAST) as c, pytest.raises(ServerError):
-            c.cancel_job("any")
+    with (
+        serve(EmulatorConfig(faults=FaultConfig(operations=faults))) as emu,
+        Client(Settings.from_env(emu.env()), retry=FAST) as c,
+        pytest.raises(ServerError),
+    ):
+        c.cancel_job("any")
 
 
 def test_no_secret_in_logs_or_errors(
@@ -255,16 +258,17 @@ def test_no_secret_in_logs_or_errors(
             texts.append(repr(c))
             c.list_jobs()
             job_id = running_job(c, storage, f"secret-check-{len(texts)}")
-            for call in (
-                lambda: c.get_job("missing"),
-                lambda: c.delete_job(job_id),
-                lambda: c.submit(
+            failures: list[Callable[[Client, str], object]] = [
+                lambda c, _: c.get_job("missing"),
+                lambda c, job_id: c.delete_job(job_id),
+                lambda c, _: c.submit(
                     backend="reserved", program_id="s", storage=NOWHERE, timeout_secs=1
                 ),
-                lambda: c.wait(job_id, timeout=0),
-            ):
+                lambda c, job_id: c.wait(job_id, timeout=0),
+            ]
+            for call in failures:
                 with pytest.raises(DirectAccessError) as caught:
-                    call()
+                    call(c, job_id)
                 texts.extend([str(caught.value), repr(caught.value)])
             c.cancel_job(job_id)
     bad = Settings.from_env(env | {"DIRECT_ACCESS_API_KEY": key + "-revoked"})

@@ -1,0 +1,86 @@
+"""The direct-access CLI against the emulator and SeaweedFS: a newcomer's walk-through."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from direct_access.cli import EXIT_TIMEOUT, EXIT_USAGE, app
+from direct_access_emulator.storage import S3Settings
+from direct_access_emulator.testing import RunningEmulator
+from tests.integration.client.conftest import SAMPLER_PARAMS
+
+
+@pytest.fixture
+def env(emulator: RunningEmulator, s3: S3Settings) -> dict[str, str]:
+    return emulator.env() | {
+        f"DIRECT_ACCESS_S3_{k.upper()}": v
+        for k, v in {
+            "endpoint": s3.endpoint,
+            "bucket": s3.bucket,
+            "region": s3.region,
+            "access_key_id": s3.access_key_id,
+            "secret_access_key": s3.secret_access_key,
+        }.items()
+    }
+
+
+def test_walk_through(env: dict[str, str], tmp_path: Path) -> None:
+    """version, backends, submit --wait, get, list, result, logs, delete; no secret printed."""
+    runner = CliRunner()
+    params = tmp_path / "params.json"
+    params.write_text(json.dumps(SAMPLER_PARAMS))
+    outputs = []
+
+    def run(*args: str, code: int = 0) -> str:
+        result = runner.invoke(app, list(args), env=env)
+        outputs.append(result.output)
+        assert result.exit_code == code, result.output
+        return result.stdout
+
+    assert "API versions" in run("version")
+    assert env["DIRECT_ACCESS_BACKEND"] in run("backends", "list")
+    assert json.loads(run("backends", "get", env["DIRECT_ACCESS_BACKEND"], "--json"))["lanes"]
+    job = json.loads(run("jobs", "submit", str(params), "--wait", "--json", "--timeout-secs", "60"))
+    assert job["status"] == "Completed"
+    assert "X-Amz-Signature" not in json.dumps(job)
+    assert job["id"] in run("jobs", "list")
+    assert json.loads(run("jobs", "get", job["id"], "--json"))["id"] == job["id"]
+    assert json.loads(run("jobs", "result", job["id"]))
+    assert run("jobs", "logs", job["id"]).strip()
+    run("jobs", "delete", job["id"])
+    run("jobs", "get", job["id"], code=1)
+    printed = "\n".join(outputs)
+    assert env["DIRECT_ACCESS_API_KEY"] not in printed
+    assert env["DIRECT_ACCESS_S3_SECRET_ACCESS_KEY"] not in printed
+
+
+def test_exit_codes(env: dict[str, str], tmp_path: Path) -> None:
+    """Missing settings exit 2 naming the variable; a wait that times out exits 3."""
+    runner = CliRunner()
+    result = runner.invoke(app, ["jobs", "list"], env={"DIRECT_ACCESS_URL": ""})
+    assert result.exit_code == EXIT_USAGE
+    assert "DIRECT_ACCESS_URL" in result.output
+    assert runner.invoke(app, ["jobs", "nonsense"], env=env).exit_code == EXIT_USAGE
+    params = tmp_path / "p.json"
+    params.write_text(json.dumps(SAMPLER_PARAMS))
+    from direct_access_emulator.config import EmulatorConfig, ExecutionConfig  # noqa: PLC0415
+    from direct_access_emulator.testing import serve  # noqa: PLC0415
+
+    with serve(EmulatorConfig(execution=ExecutionConfig(duration_secs=30))) as slow:
+        slow_env = env | slow.env()
+        job_id = runner.invoke(app, ["jobs", "submit", str(params)], env=slow_env).stdout.strip()
+        waited = runner.invoke(app, ["jobs", "wait", job_id, "--timeout", "0.2"], env=slow_env)
+        assert waited.exit_code == EXIT_TIMEOUT, waited.output
+        assert runner.invoke(app, ["jobs", "cancel", job_id], env=slow_env).exit_code == 0
+
+
+def test_help_lists_the_environment() -> None:
+    """--help names every variable the client reads."""
+    result = CliRunner().invoke(app, ["--help"])
+    assert result.exit_code == 0
+    for name in ("DIRECT_ACCESS_URL", "DIRECT_ACCESS_API_KEY", "DIRECT_ACCESS_SERVICE_CRN"):
+        assert name in result.output
