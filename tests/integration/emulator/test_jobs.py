@@ -5,6 +5,7 @@ from __future__ import annotations
 import concurrent.futures
 import datetime
 from collections.abc import Iterator
+from pathlib import Path
 
 import httpx
 import pytest
@@ -248,20 +249,23 @@ def test_a_reservation_window_refuses_creates_inside_it() -> None:
         assert client.post("/v1/jobs", json=job_body("r-1", backend="later")).status_code == 204
 
 
-def test_concurrent_creates_with_the_same_id_accept_exactly_one(emulator: RunningEmulator) -> None:
-    """Twenty simultaneous creates of one id: exactly one 204, the others 409."""
-    headers = credentials(emulator)
+@pytest.mark.parametrize("persistent", [False, True], ids=["memory", "sqlite"])
+def test_concurrent_creates_with_the_same_id_accept_exactly_one(
+    persistent: bool, tmp_path: Path
+) -> None:
+    """Twenty simultaneous creates of one id: exactly one 204, the others 409, in both stores."""
+    with serve(fast_config(), data_dir=tmp_path if persistent else None) as emulator:
+        headers = credentials(emulator)
 
-    def create(_: int) -> int:
-        with httpx.Client(base_url=emulator.url, headers=headers) as single:
-            return single.post("/v1/jobs", json=job_body("same-id")).status_code
+        def create(_: int) -> int:
+            with httpx.Client(base_url=emulator.url, headers=headers) as single:
+                return single.post("/v1/jobs", json=job_body("same-id")).status_code
 
-    with concurrent.futures.ThreadPoolExecutor(max_workers=20) as pool:
-        statuses = list(pool.map(create, range(20)))
+        with concurrent.futures.ThreadPoolExecutor(max_workers=20) as pool:
+            statuses = list(pool.map(create, range(20)))
+        with api_client(emulator, headers) as client:
+            assert len(client.get("/v1/jobs").json()["jobs"]) == 1
     assert sorted(statuses) == [204] + [409] * 19
-    with api_client(emulator, headers) as client:
-        _terminal(client, "same-id")
-        assert client.delete("/v1/jobs/same-id").status_code == 204
 
 
 def test_the_same_id_in_another_instance_is_another_job(
