@@ -30,8 +30,9 @@ __all__ = [
 
 # How long an ended worker gets to exit after SIGTERM before SIGKILL.
 _TERMINATE_GRACE_SECS = 1.0
-# How long an idle worker gets to exit on its own when the pool closes.
-_CLOSE_GRACE_SECS = 2.0
+# How long an idle worker gets to exit on its own when the pool closes (one still importing
+# Qiskit is simply ended: it holds nothing).
+_CLOSE_GRACE_SECS = 0.5
 
 
 class WorkerError(Exception):
@@ -180,16 +181,16 @@ class WorkerPool:
         finally:
             stop.cancel()
             if not get.done():
+                # Queue.get, cancelled, leaves its item for the next getter: no worker is lost.
                 get.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await get
-        if get.cancelled():
-            raise asyncio.CancelledError
-        worker = get.result()
-        if slot.cancelled.is_set():
-            self._release(worker)
+            elif slot.cancelled.is_set() or asyncio.current_task().cancelling():  # type: ignore[union-attr]
+                # A worker came just as the job (or its task) was cancelled: hand it back.
+                self._release(get.result())
+        if slot.cancelled.is_set() or get.cancelled():
             raise JobCancelled(f"job {job_id} was cancelled before it started")
-        return worker
+        return get.result()
 
     def _release(self, worker: _Worker) -> None:
         self._idle.put_nowait(worker)
