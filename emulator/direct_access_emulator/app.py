@@ -688,13 +688,21 @@ async def _unexpected_error_handler(request: Request, exc: Exception) -> Respons
     return error_response(ApiError(500, "500", "An internal error occurred."))
 
 
-def create_app(config: EmulatorConfig | None = None, *, data_dir: Path | None = None) -> Starlette:
-    """Build the emulator's ASGI app: jobs in memory, or in SQLite under ``data_dir``."""
+def create_app(
+    config: EmulatorConfig | None = None,
+    *,
+    data_dir: Path | None = None,
+    executor: Executor | None = None,
+) -> Starlette:
+    """Build the emulator's ASGI app: jobs in memory, or in SQLite under ``data_dir``.
+
+    ``executor`` replaces the one the configuration names (the app closes it on shutdown).
+    """
     config = config or EmulatorConfig()
     store = open_store(data_dir)
     service = JobService(config, store)
-    executor = make_executor(config.execution)
-    runner = JobRunner(service, executor)
+    runs = executor or make_executor(config.execution)
+    runner = JobRunner(service, runs)
     api = _Api(config, service, runner)
 
     @contextlib.asynccontextmanager
@@ -703,7 +711,7 @@ def create_app(config: EmulatorConfig | None = None, *, data_dir: Path | None = 
             yield
         finally:
             await runner.aclose()
-            await executor.aclose()
+            await runs.aclose()
             store.close()
 
     routes = [

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 
@@ -12,6 +13,7 @@ from direct_access.spec import violations
 from direct_access_emulator.app import create_app
 from direct_access_emulator.config import EmulatorConfig
 from direct_access_emulator.core import JobService
+from direct_access_emulator.executor import ExecutionRequest, ExecutionResult
 
 
 @pytest.mark.anyio
@@ -49,3 +51,55 @@ async def test_an_unexpected_exception_answers_500_in_the_error_shape(
 @pytest.fixture
 def anyio_backend() -> str:
     return "asyncio"
+
+
+class _RecordingExecutor:
+    """An executor that completes each job at once and remembers what it was asked."""
+
+    def __init__(self) -> None:
+        self.requests: list[ExecutionRequest] = []
+        self.closed = False
+
+    async def execute(self, request: ExecutionRequest) -> ExecutionResult:
+        self.requests.append(request)
+        return ExecutionResult(quantum_nanoseconds=42)
+
+    async def aclose(self) -> None:
+        self.closed = True
+
+
+@pytest.mark.anyio
+async def test_an_injected_executor_runs_the_jobs() -> None:
+    """create_app(executor=...) runs jobs through the given Executor (the seam later ones use)."""
+    executor = _RecordingExecutor()
+    app = create_app(EmulatorConfig(), executor=executor)
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://emulator") as client:
+        token = await client.post(
+            "/identity/token",
+            data={"grant_type": "urn:ibm:params:oauth:grant-type:apikey", "apikey": "da-dev-key-1"},
+        )
+        client.headers["Authorization"] = f"Bearer {token.json()['access_token']}"
+        client.headers["Service-CRN"] = EmulatorConfig().instances[0].crn
+        url = "http://127.0.0.1:9/{}"
+        body = {
+            "id": "injected",
+            "program_id": "sampler",
+            "backend": "fake_backend",
+            "timeout_secs": 5,
+            "log_level": "debug",
+            "storage": {
+                "input": {"type": "s3_compatible", "presigned_url": url.format("i")},
+                "results": {"type": "s3_compatible", "presigned_url": url.format("r")},
+            },
+        }
+        assert (await client.post("/v1/jobs", json=body)).status_code == 204
+        deadline = asyncio.get_running_loop().time() + 5
+        job = (await client.get("/v1/jobs/injected")).json()
+        while job["status"] == "Running":
+            assert asyncio.get_running_loop().time() < deadline
+            await asyncio.sleep(0.01)
+            job = (await client.get("/v1/jobs/injected")).json()
+    assert job["usage"] == {"quantum_nanoseconds": 42}
+    assert executor.requests[0].log_level == "debug"
+    assert executor.requests[0].logs_url is None
