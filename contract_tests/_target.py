@@ -1,0 +1,220 @@
+"""What the contract suite is aimed at: our emulator (default) or a deployment named by environment.
+
+A target gives the base URL, the identities to call it as (bearer token plus Service-CRN, one per
+instance; two for the object-level authorization check), the backend to submit to, and the
+storage that positive create cases point their presigned URLs at, so accepted jobs really run.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import secrets
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import httpx
+
+from direct_access_emulator.storage import S3Settings
+
+if TYPE_CHECKING:
+    from mypy_boto3_s3 import S3Client
+
+__all__ = ["Identity", "Target", "deployment_target", "emulator_target", "fetch_token"]
+
+# Jobs this suite creates carry this prefix, so that it never touches a job it did not create.
+JOB_PREFIX = "contract-"
+# A valid sampler input (Qiskit Runtime V2 parameters), uploaded once per run.
+SAMPLER_INPUT = {
+    "pubs": [["OPENQASM 3.0; qubit[1] q; bit[1] c; c[0] = measure q[0];", [], 16]],
+    "shots": 16,
+    "version": 2,
+}
+
+
+@dataclass(frozen=True)
+class Identity:
+    """One caller: the headers that authenticate it. The repr hides the token."""
+
+    name: str
+    service_crn: str
+    token: str = field(repr=False)
+
+    def headers(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.token}", "Service-CRN": self.service_crn}
+
+
+@dataclass
+class Target:
+    """A service under test and what the suite needs to drive it."""
+
+    kind: str  # "emulator" or "deployment"
+    url: str
+    backend: str
+    identities: tuple[Identity, ...]
+    s3: S3Settings | None
+    run_id: str = field(default_factory=lambda: secrets.token_hex(4))
+    input_key: str = ""
+    _s3_client: Any = field(default=None, repr=False)
+
+    @property
+    def job_prefix(self) -> str:
+        return f"{JOB_PREFIX}{self.run_id}-"
+
+    def identity_for(self, headers: Mapping[str, str]) -> Identity | None:
+        crn = next((v for k, v in headers.items() if k.lower() == "service-crn"), None)
+        return next((i for i in self.identities if i.service_crn == crn), None)
+
+    def s3_client(self) -> S3Client:
+        if self._s3_client is None:
+            import boto3  # noqa: PLC0415 - only when storage is used
+            from botocore.config import Config  # noqa: PLC0415
+
+            assert self.s3 is not None
+            self._s3_client = boto3.client(
+                "s3",
+                endpoint_url=self.s3.endpoint,
+                region_name=self.s3.region,
+                aws_access_key_id=self.s3.access_key_id,
+                aws_secret_access_key=self.s3.secret_access_key,
+                config=Config(signature_version="s3v4", s3={"addressing_style": "path"}),
+            )
+        client: S3Client = self._s3_client
+        return client
+
+    def upload_input(self) -> None:
+        """Upload the shared job input that positive create cases read."""
+        if self.s3 is None:
+            return
+        self.input_key = f"contract/{self.run_id}/input.json"
+        self.s3_client().put_object(
+            Bucket=self.s3.bucket, Key=self.input_key, Body=json.dumps(SAMPLER_INPUT).encode()
+        )
+
+    def storage_for(self, job_id: str, timeout_secs: int) -> dict[str, Any]:
+        """The `storage` of a create body: presigned URLs to the target's store."""
+        assert self.s3 is not None
+        client, bucket = self.s3_client(), self.s3.bucket
+        expires = max(60, min(7 * 24 * 3600, timeout_secs + 600))
+
+        def location(method: str, key: str) -> dict[str, str]:
+            url = client.generate_presigned_url(
+                method, Params={"Bucket": bucket, "Key": key}, ExpiresIn=expires
+            )
+            return {"type": "s3_compatible", "presigned_url": url}
+
+        base = f"contract/{self.run_id}/{job_id}"
+        return {
+            "input": location("get_object", self.input_key),
+            "results": location("put_object", f"{base}/results.json"),
+            "logs": location("put_object", f"{base}/logs.txt"),
+        }
+
+
+def fetch_token(iam_url: str, api_key: str) -> str:
+    """Exchange an API key for an IAM access token (the form body IBM Cloud IAM takes)."""
+    answer = httpx.post(
+        f"{iam_url.rstrip('/')}/identity/token",
+        data={"grant_type": "urn:ibm:params:oauth:grant-type:apikey", "apikey": api_key},
+        headers={"Accept": "application/json"},
+        timeout=30,
+    )
+    if answer.status_code != 200:
+        # IAM's own error code, never the key.
+        code = answer.json().get("errorCode", "?") if answer.content else "?"
+        raise RuntimeError(f"IAM refused the API key: HTTP {answer.status_code}, {code}")
+    return str(answer.json()["access_token"])
+
+
+@contextlib.contextmanager
+def emulator_target(*, backend: str | None = None) -> Iterator[Target]:
+    """Our emulator and its storage, configured for the contract: many lanes, no reservation,
+    a body limit above any generated body, no faults, two instances."""
+    from direct_access_emulator.config import (  # noqa: PLC0415
+        AuthConfig,
+        BackendConfig,
+        EmulatorConfig,
+        ExecutionConfig,
+        InstanceConfig,
+        ServerConfig,
+    )
+    from direct_access_emulator.storage import local_s3  # noqa: PLC0415
+    from direct_access_emulator.testing import serve  # noqa: PLC0415
+
+    config = EmulatorConfig(
+        server=ServerConfig(max_body_bytes=16 * 1024 * 1024, body_timeout_secs=60.0),
+        auth=AuthConfig(token_lifetime_secs=3 * 3600),
+        instances=(
+            InstanceConfig(
+                crn="crn:v1:local:public:quantum-computing:local:a/contract:instance-a::",
+                api_keys=(f"contract-a-{secrets.token_hex(8)}",),
+            ),
+            InstanceConfig(
+                crn="crn:v1:local:public:quantum-computing:local:a/contract:instance-b::",
+                api_keys=(f"contract-b-{secrets.token_hex(8)}",),
+            ),
+        ),
+        backends=(BackendConfig(name=backend or "fake_backend", lanes=100_000),),
+        execution=ExecutionConfig(duration_secs=0.05),
+    )
+    with local_s3() as s3, serve(config) as emulator:
+        identities = tuple(
+            Identity(
+                name=f"instance-{letter}",
+                service_crn=instance.crn,
+                token=fetch_token(emulator.url, instance.api_keys[0]),
+            )
+            for letter, instance in zip("ab", config.instances, strict=True)
+        )
+        target = Target(
+            kind="emulator",
+            url=emulator.url,
+            backend=config.backends[0].name,
+            identities=identities,
+            s3=s3,
+        )
+        target.upload_input()
+        yield target
+
+
+@contextlib.contextmanager
+def deployment_target(
+    environ: Mapping[str, str], *, backend: str | None = None
+) -> Iterator[Target]:
+    """A deployment named by the client's environment variables (DIRECT_ACCESS_*)."""
+
+    def need(name: str) -> str:
+        value = environ.get(name, "").strip()
+        if not value:
+            raise RuntimeError(f"--deployment needs {name} in the environment")
+        return value
+
+    url = need("DIRECT_ACCESS_URL")
+    crn = need("DIRECT_ACCESS_SERVICE_CRN")
+    token = environ.get("DIRECT_ACCESS_TOKEN", "").strip()
+    if not token:
+        iam = environ.get("DIRECT_ACCESS_IAM_URL", "").strip() or "https://iam.cloud.ibm.com"
+        token = fetch_token(iam, need("DIRECT_ACCESS_API_KEY"))
+    chosen = backend or need("DIRECT_ACCESS_BACKEND")
+    s3 = S3Settings(
+        endpoint=need("DIRECT_ACCESS_S3_ENDPOINT"),
+        bucket=need("DIRECT_ACCESS_S3_BUCKET"),
+        region=environ.get("DIRECT_ACCESS_S3_REGION", "").strip() or "us-east-1",
+        access_key_id=need("DIRECT_ACCESS_S3_ACCESS_KEY_ID"),
+        secret_access_key=need("DIRECT_ACCESS_S3_SECRET_ACCESS_KEY"),
+    )
+    target = Target(
+        kind="deployment",
+        url=url.rstrip("/"),
+        backend=chosen,
+        identities=(Identity(name="caller", service_crn=crn, token=token),),
+        s3=s3,
+    )
+    target.upload_input()
+    yield target
+
+
+def environment() -> dict[str, str]:
+    return dict(os.environ)

@@ -1,0 +1,251 @@
+"""Set-up of the contract suite: the target, schemathesis' configuration, clean-up and the report.
+
+The target is started (or named) in `pytest_configure`, before the test module loads the schema,
+so that schemathesis' configuration can carry the base URL and the identities. Jobs the run
+created are cancelled and deleted in `pytest_unconfigure`, after a failure or Ctrl-C too.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import copy
+import json
+import os
+import tempfile
+import time
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from schemathesis.config import SchemathesisConfig
+
+from contract_tests._hooks import state
+from contract_tests._target import Target, deployment_target, emulator_target
+from direct_access.spec import load_spec
+
+ROOT = Path(__file__).resolve().parent.parent
+_stack = contextlib.ExitStack()
+_CLEANUP_DEADLINE_SECS = 120.0
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("contract", "Direct Access contract suite")
+    group.addoption(
+        "--deployment",
+        action="store_true",
+        help="aim at the deployment named by DIRECT_ACCESS_* variables instead of the emulator",
+    )
+    group.addoption("--contract-backend", help="backend to submit jobs to (default: the target's)")
+    group.addoption(
+        "--contract-seed", type=int, help="schemathesis seed (default: schemathesis.toml)"
+    )
+    group.addoption(
+        "--contract-max-examples", type=int, help="cases per operation and phase (default: toml)"
+    )
+    group.addoption(
+        "--contract-max-jobs",
+        type=int,
+        default=5000,
+        help="most jobs the run may create; past it, a create fails the run (default 5000)",
+    )
+    group.addoption(
+        "--contract-min-cases",
+        type=int,
+        default=0,
+        help="fail the run when fewer cases than this were sent (make contract: 5000)",
+    )
+    group.addoption(
+        "--allow-drift",
+        action="store_true",
+        help="report fields the spec lacks (such as metrics) as drift without failing",
+    )
+    group.addoption(
+        "--contract-report-dir",
+        default=str(ROOT / "reports" / "contract"),
+        help="where the summary is written (JUnit XML: pytest's --junitxml)",
+    )
+
+
+def relaxed_responses(spec: Mapping[str, Any]) -> dict[str, Any]:
+    """The spec with every response schema inlined and open to added fields (for --allow-drift).
+
+    Requests keep their closed schemas, so negative cases still send unknown fields.
+    """
+    document = copy.deepcopy(dict(spec))
+
+    def resolve(node: Any) -> Any:
+        if isinstance(node, list):
+            return [resolve(item) for item in node]
+        if not isinstance(node, dict):
+            return node
+        if "$ref" in node:
+            target: Any = document
+            for part in node["$ref"].removeprefix("#/").split("/"):
+                target = target[part.replace("~1", "/").replace("~0", "~")]
+            merged = {**resolve(target), **{k: v for k, v in node.items() if k != "$ref"}}
+            return resolve(merged)
+        opened = {key: resolve(value) for key, value in node.items()}
+        if opened.get("additionalProperties") is False:
+            opened.pop("additionalProperties")
+        return opened
+
+    for item in document["paths"].values():
+        for operation in item.values():
+            if not isinstance(operation, dict) or "responses" not in operation:
+                continue
+            for status, response in list(operation["responses"].items()):
+                inlined = resolve(response)
+                for media in inlined.get("content", {}).values():
+                    media.pop("examples", None)
+                operation["responses"][status] = inlined
+    return document
+
+
+def _wfc_document(target: Target, directory: Path) -> Path:
+    """The identities as a Web Fuzzing Commons auth document (file mode 0600, removed after)."""
+    path = directory / "identities.json"
+    path.touch(mode=0o600)
+    path.write_text(
+        json.dumps(
+            {
+                "auth": [
+                    {
+                        "name": identity.name,
+                        "fixedHeaders": [
+                            {"name": name, "value": value}
+                            for name, value in identity.headers().items()
+                        ],
+                    }
+                    for identity in target.identities
+                ]
+            }
+        ),
+        "utf-8",
+    )
+    return path
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    if config.pluginmanager.hasplugin("xdist") and hasattr(config, "workerinput"):
+        raise pytest.UsageError("the contract suite runs in one process")
+    backend = config.getoption("--contract-backend")
+    try:
+        if config.getoption("--deployment"):
+            target = _stack.enter_context(deployment_target(os.environ, backend=backend))
+        else:
+            target = _stack.enter_context(emulator_target(backend=backend))
+    except Exception:
+        _stack.close()
+        raise
+    state.target = target
+    state.allow_drift = bool(config.getoption("--allow-drift"))
+    state.max_jobs = int(config.getoption("--contract-max-jobs"))
+    secrets_dir = Path(_stack.enter_context(tempfile.TemporaryDirectory(prefix="contract-")))
+    settings = SchemathesisConfig.from_path(ROOT / "schemathesis.toml")
+    project = settings.projects.default
+    project.update(base_url=target.url, wfc_auth=str(_wfc_document(target, secrets_dir)))
+    assert project.auth.wfc is not None
+    if len(target.identities) > 1:
+        project.auth.wfc.peers = [identity.name for identity in target.identities]
+    else:
+        # One identity (a deployment): object-level authorization needs two, so it cannot run.
+        project.checks.object_level_authorization.enabled = False
+    seed = config.getoption("--contract-seed")
+    if seed is not None:
+        settings.update(seed=seed, max_failures=None)
+    examples = config.getoption("--contract-max-examples")
+    if examples is not None:
+        project.generation.update(max_examples=examples)
+    state.settings = settings
+    spec = load_spec()
+    state.schema_document = relaxed_responses(spec) if state.allow_drift else dict(spec)
+
+
+def _cleanup(target: Target) -> list[str]:
+    """Cancel and delete every job this run created; return what could not be removed."""
+    left: list[str] = []
+    by_name = {identity.name: identity for identity in target.identities}
+    with httpx.Client(base_url=target.url, timeout=30) as http:
+        for job_id, owner in list(state.created.items()):
+            identity = by_name.get(owner, target.identities[0])
+            headers = identity.headers()
+            http.post(f"/v1/jobs/{job_id}/cancel", headers=headers)
+            deadline = time.monotonic() + _CLEANUP_DEADLINE_SECS
+            while True:
+                status = http.delete(f"/v1/jobs/{job_id}", headers=headers).status_code
+                if status in (204, 404):
+                    break
+                if time.monotonic() > deadline:
+                    left.append(job_id)
+                    break
+                time.sleep(0.2)  # the job is still stopping; polled against the deadline above
+    return left
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    target = state.target
+    try:
+        if target is not None and state.created:
+            left = _cleanup(target)
+            if left:
+                print(f"contract suite: could not delete {len(left)} jobs: {left[:10]}")
+    finally:
+        state.target = None
+        _stack.close()
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    minimum = int(session.config.getoption("--contract-min-cases"))
+    if minimum and state.cases < minimum and exitstatus == 0:
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+        print(f"\ncontract suite: only {state.cases} cases sent, fewer than {minimum}")
+    _write_summary(Path(session.config.getoption("--contract-report-dir")))
+
+
+def _summary_lines() -> list[str]:
+    target = state.target
+    lines = [
+        f"target: {target.kind} {target.url} backend {target.backend}" if target else "target: -",
+        f"cases sent: {state.cases}; jobs created: {len(state.created)}",
+        "",
+        f"{'operation':<28} {'status':>6} {'answers':>8}",
+    ]
+    for (operation, status), count in sorted(state.responses.items()):
+        lines.append(f"{operation:<28} {status:>6} {count:>8}")
+    if state.drift:
+        verdict = "allowed" if state.allow_drift else "fails the run"
+        lines += ["", f"drift from the spec ({verdict}):"]
+        lines += [f"  {d.operation} {d.status}: {d.field}" for d in sorted(state.drift, key=str)]
+    return lines
+
+
+def _write_summary(directory: Path) -> None:
+    directory.mkdir(parents=True, exist_ok=True)
+    (directory / "summary.txt").write_text("\n".join(_summary_lines()) + "\n", "utf-8")
+    (directory / "summary.json").write_text(
+        json.dumps(
+            {
+                "target": state.target.kind if state.target else None,
+                "cases": state.cases,
+                "jobs_created": len(state.created),
+                "answers": [
+                    {"operation": op, "status": status, "count": count}
+                    for (op, status), count in sorted(state.responses.items())
+                ],
+                "drift": [
+                    {"operation": d.operation, "status": d.status, "field": d.field}
+                    for d in sorted(state.drift, key=str)
+                ],
+            },
+            indent=2,
+        ),
+        "utf-8",
+    )
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    terminalreporter.section("Direct Access contract summary")
+    for line in _summary_lines():
+        terminalreporter.write_line(line)
