@@ -12,10 +12,11 @@ GEN_BIN := $(CURDIR)/$(GEN_VENV)/bin
 # Hand-written code, for lint and type checks (generated/ is checked by check-generated and mypy).
 SOURCES := overlays emulator tests contract_tests bench
 
-.PHONY: help venv generate check-generated lint format typecheck test test-fast contract bench clean
+.PHONY: help venv generate check-generated lint format typecheck test test-fast contract \
+	contract-deployment emulator bench clean
 
 help: ## List the targets
-	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  %-16s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  %-20s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 
 define require_python
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else 1)' 2>/dev/null || { \
@@ -73,14 +74,31 @@ format: $(VENV)/.installed ## Format and fix the hand-written code
 typecheck: $(VENV)/.installed ## mypy --strict on hand-written and generated code
 	$(BIN)/mypy
 
-test: lint typecheck check-generated ## Everything CI checks: lint, types, generated code, spec, all tests
+test: lint typecheck check-generated ## Everything CI checks: lint, types, generated code, all tests
 	$(BIN)/pytest
+	$(CONTRACT) --contract-max-examples 25 --junitxml=reports/contract/junit.xml
 
 test-fast: $(VENV)/.installed ## Only the tests, no lint or type checks
 	$(BIN)/pytest
 
-contract: $(VENV)/.installed ## The contract suite (for now: the spec checks; see README)
-	$(BIN)/pytest tests/unit/test_spec.py tests/unit/test_reference.py
+# The contract suite (contract_tests/, settings in schemathesis.toml). Reports: reports/contract/.
+CONTRACT := $(BIN)/pytest contract_tests -p no:cacheprovider
+CONTRACT_EXAMPLES ?= 300
+
+contract: $(VENV)/.installed ## The contract suite against the emulator (>= 5,000 cases)
+	$(CONTRACT) --contract-max-examples $(CONTRACT_EXAMPLES) --contract-min-cases 5000 \
+	  --junitxml=reports/contract/junit.xml $(ARGS)
+
+contract-deployment: $(VENV)/.installed ## The contract suite against the deployment in DIRECT_ACCESS_*
+	$(CONTRACT) --deployment --contract-max-examples $(CONTRACT_EXAMPLES) \
+	  --contract-max-jobs 200 --junitxml=reports/contract/junit.xml $(ARGS)
+
+emulator: $(VENV)/.installed ## Run the emulator with local storage (state in .emulator/)
+	$(BIN)/python -m direct_access_emulator --with-storage --data-dir .emulator \
+	  --env-file .emulator/env $(ARGS)
+
+bench: $(VENV)/.installed ## Benchmarks: figures and ratios against same-run baselines (reports/bench/)
+	$(BIN)/python -m bench $(ARGS)
 
 clean: ## Remove virtualenvs, caches and reports
 	rm -rf $(VENV) $(GEN_VENV) .ruff_cache .mypy_cache .pytest_cache .hypothesis .schemathesis reports
