@@ -1,22 +1,27 @@
 """The emulator's settings: frozen dataclasses, every field defaulted, loaded from one TOML file.
 
 `EmulatorConfig()` is a working emulator (one instance, one backend, faults off). A bad file is
-refused with a `ConfigError` that names the field, such as ``backends[0].lanes``.
+refused with a `ConfigError` that names the field, such as ``backends[0].lanes``. Backends built
+from a fake device (``device = "fake_manila"``) and the ``aer`` executor need the qiskit extra,
+imported only then.
 """
 
 from __future__ import annotations
 
 import datetime
+import importlib
 import math
 import tomllib
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
 __all__ = [
+    "AER_DEFAULT_DEVICES",
     "CONFIG_REFERENCE",
+    "EXECUTORS",
     "OPERATION_IDS",
     "AuthConfig",
     "BackendConfig",
@@ -49,6 +54,13 @@ OPERATION_IDS = (
     "list_jobs",
     "list_versions",
 )
+
+#: The executors a configuration can name: "shape" checks the input, "aer" runs it on Qiskit Aer.
+EXECUTORS = ("aer", "shape")
+#: The backends of the "aer" executor when none are configured: 5-qubit devices, under their
+#: own names, quick to simulate with their noise.
+AER_DEFAULT_DEVICES = ("fake_manila", "fake_lima")
+_QISKIT_EXTRA = "pip install 'direct-access-toolkit[qiskit]'"
 
 DEFAULT_CRN = "crn:v1:local:public:quantum-computing:local:a/emulator:instance-1::"
 # A development key: a local credential meant to be shown (printed by the CLI, in the README).
@@ -96,7 +108,12 @@ class Reservation:
 
 @dataclass(frozen=True)
 class BackendConfig:
-    """A backend: its status, lanes, reservations and Qiskit documents."""
+    """A backend: its status, lanes, reservations and Qiskit documents.
+
+    With ``device`` (a fake device of qiskit-ibm-runtime, such as ``fake_manila``), the qubit
+    count, configuration and properties are the device's, served unchanged (no pulse defaults),
+    and the aer executor simulates the device, with its noise model when ``noise``.
+    """
 
     name: str = "fake_backend"
     status: str = "online"
@@ -108,9 +125,12 @@ class BackendConfig:
     reservations: tuple[Reservation, ...] = ()
     always_reserved: bool = False
     # Qiskit documents; None means a generated configuration/properties and no pulse defaults.
-    configuration: Mapping[str, Any] | None = None
-    properties: Mapping[str, Any] | None = None
-    defaults: Mapping[str, Any] | None = None
+    # Left out of the repr: a device's documents run to tens of kilobytes.
+    configuration: Mapping[str, Any] | None = field(default=None, repr=False)
+    properties: Mapping[str, Any] | None = field(default=None, repr=False)
+    defaults: Mapping[str, Any] | None = field(default=None, repr=False)
+    device: str | None = None
+    noise: bool = True
 
     def reserved_at(self, moment: datetime.datetime) -> bool:
         """Whether the backend is reserved at ``moment``."""
@@ -123,6 +143,8 @@ class ExecutionConfig:
 
     executor: str = "shape"
     duration_secs: float = 0.5
+    # Worker processes of the aer executor: simulations running at once.
+    workers: int = 2
     # Safety: the emulator only ever fetches these hosts, so a job cannot make it reach elsewhere.
     allowed_storage_hosts: tuple[str, ...] = ("127.0.0.1", "localhost", "::1")
 
@@ -163,6 +185,15 @@ class EmulatorConfig:
     faults: FaultConfig = field(default_factory=FaultConfig)
 
     def __post_init__(self) -> None:
+        if self.execution.executor == "aer" and self.backends == (BackendConfig(),):
+            # The built-in backend has no device to simulate; the aer executor's default is
+            # the small fake devices.
+            object.__setattr__(self, "backends", _default_aer_backends())
+        object.__setattr__(
+            self,
+            "backends",
+            tuple(_with_device(b, f"backends[{i}]") for i, b in enumerate(self.backends)),
+        )
         _check_config(self)
 
     def backend(self, name: str) -> BackendConfig | None:
@@ -182,22 +213,28 @@ Configuration file (TOML); every field is optional, shown with its default:
   [[instances]]                  # default: one instance with the key below
   crn = "crn:v1:local:public:quantum-computing:local:a/emulator:instance-1::"
   api_keys = ["da-dev-key-1"]    # a development key, meant to be shown
-  [[backends]]                   # default: one backend "fake_backend"
-  name = "fake_backend"
+  [[backends]]                   # default: one backend "fake_backend"; with executor "aer":
+                                 #   fake_manila and fake_lima, named as their devices
+  name = "fake_backend"          # default: the device's name when device is set
+  device = "fake_manila"         # optional: a fake device of qiskit-ibm-runtime (qiskit extra);
+                                 #   its configuration and properties are served unchanged
+  noise = true                   # aer: simulate with the device's noise model (false: ideally)
   status = "online"              # online | offline | paused (reported only)
   message = "..."                # optional, shown in GET /v1/backends/{name}
   version = "1.0.0"
-  num_qubits = 5                 # for the generated configuration and properties
+  num_qubits = 5                 # for the generated configuration and properties (not with device)
   lanes = 5                      # jobs stored at once (held until DELETE); 429 when full
   compute_lanes = 5              # reported as ibm_quantum_compute by /lanes
   reservations = [{ start = "2026-01-01T00:00:00Z", end = "2026-01-01T01:00:00Z" }]  # 423
   always_reserved = false
   configuration = { ... }        # optional Qiskit documents (tables); defaults: generated
-  properties = { ... }           #   configuration and properties,
+  properties = { ... }           #   configuration and properties (the device's with device),
   defaults = { ... }             #   and no pulse defaults (GET .../defaults answers 404)
   [execution]
-  executor = "shape"             # checks the input's shape and writes a marked result
-  duration_secs = 0.5            # how long a job runs
+  executor = "shape"             # "shape": checks the input's shape, writes a marked result;
+                                 # "aer": runs sampler/estimator jobs on Qiskit Aer (qiskit extra)
+  duration_secs = 0.5            # shape: how long a job runs
+  workers = 2                    # aer: worker processes, i.e. simulations at once
   allowed_storage_hosts = ["127.0.0.1", "localhost", "::1"]  # the only hosts ever fetched
   [faults]                       # off by default
   seed = 0
@@ -267,11 +304,59 @@ def _check_config(config: EmulatorConfig) -> None:
             raise ConfigError(f"backends[{index}].status: must be online, offline or paused")
         if backend.lanes < 1:
             raise ConfigError(f"backends[{index}].lanes: must be an integer >= 1")
-    if config.execution.executor != "shape":
-        raise ConfigError('execution.executor: must be "shape"')
+    _check_execution(config)
     for name in config.faults.operations:
         if name != "*" and name not in OPERATION_IDS:
             raise ConfigError(f"faults.operations.{name}: unknown operation")
+
+
+def _check_execution(config: EmulatorConfig) -> None:
+    if config.execution.executor not in EXECUTORS:
+        raise ConfigError('execution.executor: must be "shape" or "aer"')
+    if config.execution.workers < 1:
+        raise ConfigError("execution.workers: must be an integer >= 1")
+    if config.execution.executor == "aer":
+        for index, backend in enumerate(config.backends):
+            if backend.device is None:
+                raise ConfigError(
+                    f"backends[{index}].device: the aer executor simulates a fake device; "
+                    f'name one (such as "{AER_DEFAULT_DEVICES[0]}")'
+                )
+
+
+def _devices() -> Any:
+    """The devices module, or a ConfigError saying how to install what it needs."""
+    try:
+        # Imported here: Qiskit takes a second to import and is an optional extra.
+        devices = importlib.import_module("direct_access_emulator.devices")
+    except ImportError as error:
+        raise ConfigError(
+            f"fake devices and the aer executor need Qiskit ({error.name or error}): "
+            f"{_QISKIT_EXTRA}"
+        ) from None
+    return devices
+
+
+def _default_aer_backends() -> tuple[BackendConfig, ...]:
+    return tuple(BackendConfig(name=device, device=device) for device in AER_DEFAULT_DEVICES)
+
+
+def _with_device(backend: BackendConfig, where: str) -> BackendConfig:
+    """The backend with its device's qubits, configuration and properties filled in."""
+    if backend.device is None or backend.configuration is not None:
+        return backend  # no device, or filled in already (replace() runs this again)
+    devices = _devices()
+    try:
+        device = devices.load_device(backend.device)
+    except devices.UnknownDevice as error:
+        raise ConfigError(f"{where}.device: {error}") from None
+    return replace(
+        backend,
+        num_qubits=device.num_qubits,
+        configuration=MappingProxyType(device.configuration),
+        properties=MappingProxyType(device.properties),
+        defaults=None if device.defaults is None else MappingProxyType(device.defaults),
+    )
 
 
 def _where(where: str, key: str) -> str:
@@ -402,32 +487,39 @@ def _status(raw: Any, where: str) -> str:
 
 
 def _backend(raw: Any, where: str) -> BackendConfig:
-    return BackendConfig(
-        **_fields(
-            raw,
-            where,
-            {
-                "name": _str,
-                "status": _status,
-                "message": _str,
-                "version": _str,
-                "num_qubits": lambda v, w: _int(v, w, 1),
-                "lanes": lambda v, w: _int(v, w, 1),
-                "compute_lanes": lambda v, w: _int(v, w, 0),
-                "reservations": _reservations,
-                "always_reserved": _bool,
-                "configuration": _document,
-                "properties": _document,
-                "defaults": _document,
-            },
-        )
+    parsed = _fields(
+        raw,
+        where,
+        {
+            "name": _str,
+            "status": _status,
+            "message": _str,
+            "version": _str,
+            "num_qubits": lambda v, w: _int(v, w, 1),
+            "lanes": lambda v, w: _int(v, w, 1),
+            "compute_lanes": lambda v, w: _int(v, w, 0),
+            "reservations": _reservations,
+            "always_reserved": _bool,
+            "configuration": _document,
+            "properties": _document,
+            "defaults": _document,
+            "device": _str,
+            "noise": _bool,
+        },
     )
+    if "device" in parsed:
+        # The device decides these; a second source would contradict what is simulated.
+        for key in ("num_qubits", "configuration", "properties", "defaults"):
+            if key in parsed:
+                raise ConfigError(f"{where}.{key}: not with device (the device's own is served)")
+        parsed.setdefault("name", parsed["device"])
+    return BackendConfig(**parsed)
 
 
 def _executor(raw: Any, where: str) -> str:
-    if raw != "shape":
-        raise ConfigError(f'{where}: must be "shape"')
-    return "shape"
+    if raw not in EXECUTORS:
+        raise ConfigError(f'{where}: must be "shape" or "aer"')
+    return str(raw)
 
 
 def _execution(raw: Any) -> ExecutionConfig:
@@ -438,6 +530,7 @@ def _execution(raw: Any) -> ExecutionConfig:
             {
                 "executor": _executor,
                 "duration_secs": lambda v, w: _number(v, w, 0.0),
+                "workers": lambda v, w: _int(v, w, 1),
                 "allowed_storage_hosts": _strings,
             },
         )

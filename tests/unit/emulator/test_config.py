@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import dataclasses
 import datetime
+import re
+import sys
 from pathlib import Path
 
 import pytest
@@ -12,6 +14,7 @@ from direct_access_emulator.config import (
     BackendConfig,
     ConfigError,
     EmulatorConfig,
+    ExecutionConfig,
     OperationFaults,
     load_config,
 )
@@ -93,7 +96,15 @@ lanes_full_429 = 1.0
             'end = "2026-01-01T00:00:00Z" }]\n',
             "backends[0].reservations[0].end: must be after start",
         ),
-        ('[execution]\nexecutor = "aer"\n', "execution.executor"),
+        ('[execution]\nexecutor = "gpu"\n', 'execution.executor: must be "shape" or "aer"'),
+        ("[execution]\nworkers = 0\n", "execution.workers: must be an integer >= 1"),
+        ('[[backends]]\ndevice = "fake_nowhere"\n', "backends[0].device: unknown device"),
+        ('[[backends]]\ndevice = "fake_manila"\nnum_qubits = 3\n', "backends[0].num_qubits: not"),
+        ('[[backends]]\ndevice = "fake_manila"\nnoise = "yes"\n', "backends[0].noise: must be"),
+        (
+            '[execution]\nexecutor = "aer"\n[[backends]]\nname = "plain"\n',
+            "backends[0].device: the aer executor simulates a fake device",
+        ),
         (
             "[faults.operations.nope]\nerror_503 = 0.1\n",
             "faults.operations.nope: unknown operation",
@@ -119,3 +130,75 @@ def test_python_configs_are_checked_and_replaceable() -> None:
     config = dataclasses.replace(EmulatorConfig(), backends=(BackendConfig(name="x"),))
     assert config.backend("x") is not None
     assert config.backend("fake_backend") is None
+
+
+def test_a_device_backend_serves_the_device_documents(tmp_path: Path) -> None:
+    """device = "fake_lima" gives the device's qubits, configuration and properties, unchanged,
+    no pulse defaults, the device's name unless one is given, and noise as asked."""
+    from direct_access_emulator.devices import load_device  # noqa: PLC0415 - the qiskit extra
+
+    config = _load(
+        tmp_path,
+        '[[backends]]\ndevice = "fake_lima"\nnoise = false\n'
+        '[[backends]]\nname = "noisy"\ndevice = "fake_manila"\n'
+        '[execution]\nexecutor = "aer"\nworkers = 3\n',
+    )
+    lima, noisy = config.backends
+    device = load_device("fake_lima")
+    assert (lima.name, lima.device, lima.noise, lima.num_qubits) == (
+        "fake_lima",
+        "fake_lima",
+        False,
+        5,
+    )
+    assert dict(lima.configuration or {}) == device.configuration
+    assert dict(lima.properties or {}) == device.properties
+    assert lima.defaults is None
+    assert (noisy.name, noisy.device, noisy.noise) == ("noisy", "fake_manila", True)
+    assert config.execution.workers == 3
+    # replace() keeps the filled-in documents and does not load them again into something else.
+    again = dataclasses.replace(config, backends=(lima,))
+    assert again.backends == (lima,)
+
+
+def test_aer_without_backends_defaults_to_small_devices(tmp_path: Path) -> None:
+    """The aer executor with no backends configured offers fake_manila and fake_lima, named so."""
+    for config in (
+        _load(tmp_path, '[execution]\nexecutor = "aer"\n'),
+        EmulatorConfig(execution=ExecutionConfig(executor="aer")),
+    ):
+        assert [(b.name, b.device, b.noise) for b in config.backends] == [
+            ("fake_manila", "fake_manila", True),
+            ("fake_lima", "fake_lima", True),
+        ]
+        assert all(b.num_qubits == 5 and b.configuration for b in config.backends)
+    assert EmulatorConfig().backends == (BackendConfig(),)
+
+
+def test_python_device_errors_name_the_backend_index() -> None:
+    """A Python config with an unknown device names backends[i].device and the small devices."""
+    with pytest.raises(
+        ConfigError, match=r"backends\[1\]\.device: unknown device 'x'.*fake_manila"
+    ):
+        EmulatorConfig(backends=(BackendConfig(), BackendConfig(name="b", device="x")))
+
+
+def test_devices_without_the_qiskit_extra_say_what_to_install(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Without Qiskit, a device backend is refused with the pip command that adds it."""
+    # None in sys.modules makes an import fail as if the package were not installed.
+    monkeypatch.delitem(sys.modules, "direct_access_emulator.devices", raising=False)
+    monkeypatch.setitem(sys.modules, "qiskit_ibm_runtime", None)
+    with pytest.raises(ConfigError, match=re.escape("pip install 'direct-access-toolkit[qiskit]'")):
+        EmulatorConfig(backends=(BackendConfig(device="fake_manila"),))
+    with pytest.raises(ConfigError, match=r"need Qiskit \(qiskit_ibm_runtime\)"):
+        EmulatorConfig(execution=ExecutionConfig(executor="aer"))
+    # The shape executor and plain backends need no Qiskit.
+    assert EmulatorConfig().execution.executor == "shape"
+
+
+def test_device_backend_repr_stays_short() -> None:
+    """A device's documents are left out of the repr (they run to tens of kilobytes)."""
+    config = EmulatorConfig(backends=(BackendConfig(name="m", device="fake_manila"),))
+    assert len(repr(config.backends[0])) < 500
