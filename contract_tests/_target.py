@@ -22,6 +22,8 @@ from direct_access_emulator.storage import S3Settings
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
 
+    from contract_tests._breakages import Breakage
+
 __all__ = ["Identity", "Target", "deployment_target", "emulator_target", "fetch_token"]
 
 # Jobs this suite creates carry this prefix, so that it never touches a job it did not create.
@@ -129,9 +131,14 @@ def fetch_token(iam_url: str, api_key: str) -> str:
 
 
 @contextlib.contextmanager
-def emulator_target(*, backend: str | None = None) -> Iterator[Target]:
+def emulator_target(
+    *, backend: str | None = None, broken: Breakage | None = None
+) -> Iterator[Target]:
     """Our emulator and its storage, configured for the contract: many lanes, no reservation,
-    a body limit above any generated body, no faults, two instances."""
+    a body limit above any generated body, no faults, two instances.
+
+    ``broken`` puts a deliberate fault into the emulator (the suite's own tests use it).
+    """
     from direct_access_emulator.config import (  # noqa: PLC0415
         AuthConfig,
         BackendConfig,
@@ -159,7 +166,8 @@ def emulator_target(*, backend: str | None = None) -> Iterator[Target]:
         backends=(BackendConfig(name=backend or "fake_backend", lanes=100_000),),
         execution=ExecutionConfig(duration_secs=0.05),
     )
-    with local_s3() as s3, serve(config) as emulator:
+    wrap = broken.wrap if broken is not None else None
+    with local_s3() as s3, serve(config, wrap=wrap) as emulator:
         identities = tuple(
             Identity(
                 name=f"instance-{letter}",
@@ -168,6 +176,8 @@ def emulator_target(*, backend: str | None = None) -> Iterator[Target]:
             )
             for letter, instance in zip("ab", config.instances, strict=True)
         )
+        if broken is not None:
+            broken.identities.extend(identities)
         target = Target(
             kind="emulator",
             url=emulator.url,

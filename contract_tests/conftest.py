@@ -21,6 +21,7 @@ import httpx
 import pytest
 from schemathesis.config import SchemathesisConfig
 
+from contract_tests._breakages import BREAKAGES, breakage
 from contract_tests._hooks import state
 from contract_tests._target import Target, deployment_target, emulator_target
 from direct_access.spec import load_spec
@@ -60,6 +61,11 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         "--allow-drift",
         action="store_true",
         help="report fields the spec lacks (such as metrics) as drift without failing",
+    )
+    group.addoption(
+        "--contract-breakage",
+        choices=sorted(BREAKAGES),
+        help="break the emulator on purpose (the suite's own tests show it then fails)",
     )
     group.addoption(
         "--contract-report-dir",
@@ -131,11 +137,15 @@ def pytest_configure(config: pytest.Config) -> None:
     if config.pluginmanager.hasplugin("xdist") and hasattr(config, "workerinput"):
         raise pytest.UsageError("the contract suite runs in one process")
     backend = config.getoption("--contract-backend")
+    broken = config.getoption("--contract-breakage")
     try:
         if config.getoption("--deployment"):
+            if broken:
+                raise pytest.UsageError("--contract-breakage applies to the emulator only")
             target = _stack.enter_context(deployment_target(os.environ, backend=backend))
         else:
-            target = _stack.enter_context(emulator_target(backend=backend))
+            fault = breakage(broken) if broken else None
+            target = _stack.enter_context(emulator_target(backend=backend, broken=fault))
     except Exception:
         _stack.close()
         raise

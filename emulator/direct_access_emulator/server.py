@@ -11,13 +11,14 @@ import asyncio
 import socket
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import uvicorn
+from starlette.types import ASGIApp
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
 from direct_access_emulator.app import ABORT_EXTENSION, create_app
@@ -85,10 +86,17 @@ def serve(
     data_dir: Path | None = None,
     host: str = "127.0.0.1",
     port: int = 0,
+    wrap: Callable[[ASGIApp], ASGIApp] | None = None,
 ) -> Iterator[RunningEmulator]:
-    """Serve the emulator on ``host`` (a free port unless given) for the duration of the block."""
+    """Serve the emulator on ``host`` (a free port unless given) for the duration of the block.
+
+    ``wrap`` puts ASGI middleware around the app: the contract suite's own tests use it to break
+    the emulator on purpose and show that the suite notices.
+    """
     config = config or EmulatorConfig()
-    app = create_app(config, data_dir=data_dir)
+    app: ASGIApp = create_app(config, data_dir=data_dir)
+    if wrap is not None:
+        app = wrap(app)
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     # proto given explicitly: asyncio turns Nagle off (TCP_NODELAY) only on sockets whose proto is
     # IPPROTO_TCP; with proto 0 every answer written in two parts waited ~40 ms for a delayed ACK.
