@@ -63,7 +63,7 @@ def test_suite_catches_a_broken_emulator(breakage: str, tmp_path: Path) -> None:
 
 @pytest.fixture
 def emulator_process(tmp_path: Path) -> Iterator[dict[str, str]]:
-    """`python -m direct_access_emulator --with-storage` in its own process: its printed settings."""
+    """`python -m direct_access_emulator --with-storage` in a process of its own: its settings."""
     process = subprocess.Popen(
         [sys.executable, "-m", "direct_access_emulator", "--with-storage", "--port", "0"],
         cwd=tmp_path,
