@@ -51,6 +51,7 @@ from direct_access_emulator.executor import (
     ExecutionFailed,
     ExecutionRequest,
     Executor,
+    StartableExecutor,
     make_executor,
     storage_urls,
 )
@@ -701,13 +702,16 @@ def create_app(
     config = config or EmulatorConfig()
     store = open_store(data_dir)
     service = JobService(config, store)
-    runs = executor or make_executor(config.execution)
+    runs = executor or make_executor(config)
     runner = JobRunner(service, runs)
     api = _Api(config, service, runner)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         try:
+            if isinstance(runs, StartableExecutor):
+                # Warm workers now, in the loop that runs the jobs: the first job must not wait.
+                await runs.start()
             yield
         finally:
             await runner.aclose()
@@ -763,6 +767,7 @@ def create_app(
     )
     app.state.service = service
     app.state.config = config
+    app.state.executor = runs
     # Inside Starlette's error middleware, which would re-raise to the server after answering.
     app.add_middleware(_Envelope)
     return app

@@ -1,10 +1,12 @@
-"""How a job runs: the `Executor` interface and the shape-checking executor of this issue.
+"""How a job runs: the `Executor` interface, the storage both executors share, the shape check.
 
 An executor reads the job's input through its presigned GET URL, runs it and writes the results
-and logs through the presigned PUT URLs. `ShapeCheckingExecutor` checks that the input is a
-Qiskit Runtime V2 primitive's parameters, waits the configured duration and writes a result
-document that says no circuit was run. Failures raise `ExecutionFailed` with a reason the job
-carries (`reason_code`, `reason_message`, `reason_solution`).
+and logs through the presigned PUT URLs (`StorageExecutor` does the HTTP, only to allowed hosts).
+`ShapeCheckingExecutor` checks that the input is a Qiskit Runtime V2 primitive's parameters,
+waits the configured duration and writes a result document that says no circuit was run; the
+aer executor (`direct_access_emulator.aer`, the qiskit extra) runs it. Failures raise
+`ExecutionFailed` with a reason the job carries (`reason_code`, `reason_message`,
+`reason_solution`).
 """
 
 from __future__ import annotations
@@ -16,12 +18,15 @@ import math
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 from urllib.parse import urlsplit
 
 import httpx
 
 from direct_access_emulator.config import ExecutionConfig
+
+if TYPE_CHECKING:
+    from direct_access_emulator.config import EmulatorConfig
 from direct_access_emulator.core import Reason, format_time
 
 __all__ = [
@@ -32,7 +37,10 @@ __all__ = [
     "Executor",
     "InputShapeError",
     "InputSummary",
+    "JobLog",
     "ShapeCheckingExecutor",
+    "StartableExecutor",
+    "StorageExecutor",
     "check_input",
     "make_executor",
     "storage_urls",
@@ -83,6 +91,15 @@ class Executor(Protocol):
 
     async def aclose(self) -> None:
         """Release resources (connections, worker processes)."""
+        ...
+
+
+@runtime_checkable
+class StartableExecutor(Executor, Protocol):
+    """An executor with work to do before the first job (warm worker processes)."""
+
+    async def start(self) -> None:
+        """Called once at app startup, in the event loop that runs the jobs."""
         ...
 
 
@@ -247,7 +264,7 @@ def check_input(program_id: str, document: Any) -> InputSummary:
     return InputSummary(program_id, len(pubs), shots, shapes)
 
 
-class _Log:
+class JobLog:
     """Log lines of one job, kept when at or above its level."""
 
     def __init__(self, level: str) -> None:
@@ -259,8 +276,9 @@ class _Log:
             now = format_time(datetime.datetime.now(datetime.UTC))
             self.lines.append(f"{now} {level.upper()} {message}")
 
-    def text(self) -> str:
-        return "".join(f"{line}\n" for line in self.lines)
+    def text(self, extra: list[str] | None = None) -> str:
+        """The lines as text, with ``extra`` lines (already formatted) after them."""
+        return "".join(f"{line}\n" for line in [*self.lines, *(extra or [])])
 
 
 def _host(url: str) -> str:
@@ -270,10 +288,8 @@ def _host(url: str) -> str:
         return ""
 
 
-class ShapeCheckingExecutor:
-    """Checks the input's shape, waits `duration_secs`, writes a result marked as unexecuted."""
-
-    name = "shape-check"
+class StorageExecutor:
+    """Reads inputs and writes results and logs through presigned URLs, on allowed hosts only."""
 
     def __init__(self, config: ExecutionConfig) -> None:
         self.config = config
@@ -292,62 +308,14 @@ class ShapeCheckingExecutor:
         if host not in self._allowed:
             raise ExecutionFailed(_reason_host_not_allowed(role, host))
 
-    async def execute(self, request: ExecutionRequest) -> ExecutionResult:
-        log = _Log(request.log_level)
-        log.add("info", f"job {request.job_id}: {request.program_id} on {request.backend}")
-        log.add(
-            "warning",
-            "this is the emulator's shape-checking executor: the input is checked, "
-            "no circuit is run",
-        )
-        try:
-            result = await self._run(request, log)
-        except ExecutionFailed as failure:
-            log.add("error", failure.reason.message)
-            await self._write_logs_quietly(request, log)
-            raise
-        log.add("info", f"job {request.job_id}: completed")
-        if request.logs_url is not None:
-            await self._put(request.logs_url, "logs", log.text().encode(), "text/plain")
-        return result
-
-    async def _run(self, request: ExecutionRequest, log: _Log) -> ExecutionResult:
+    def _check_request(self, request: ExecutionRequest) -> None:
+        """Refuse URLs off the allowed hosts and programs other than sampler and estimator."""
         self._check_host("input", request.input_url)
         self._check_host("results", request.results_url)
         if request.logs_url is not None:
             self._check_host("logs", request.logs_url)
         if request.program_id not in ("sampler", "estimator"):
             raise ExecutionFailed(_reason_unknown_program(request.program_id))
-        raw = await self._get_input(request.input_url)
-        log.add("debug", f"input: {len(raw)} bytes")
-        try:
-            document = json.loads(raw)
-        except (UnicodeDecodeError, json.JSONDecodeError) as error:
-            raise ExecutionFailed(_reason_not_json(str(error))) from None
-        try:
-            summary = check_input(request.program_id, document)
-        except InputShapeError as error:
-            raise ExecutionFailed(_reason_bad_shape(str(error))) from None
-        log.add("info", f"input holds {summary.pubs} pub(s) for {summary.program_id}")
-        started = asyncio.get_running_loop().time()
-        await asyncio.sleep(self.config.duration_secs)  # the job's simulated run time
-        elapsed = asyncio.get_running_loop().time() - started
-        result = {
-            "executor": self.name,
-            "note": "Produced by the Direct Access emulator's shape-checking executor: "
-            "the input was checked, no circuit was run.",
-            "job_id": request.job_id,
-            "program_id": request.program_id,
-            "backend": request.backend,
-            "version": 2,
-            "pubs": summary.pubs,
-            "shots": summary.shots,
-            "pub_shapes": list(summary.pub_shapes),
-        }
-        await self._put(
-            request.results_url, "results", json.dumps(result).encode(), "application/json"
-        )
-        return ExecutionResult(quantum_nanoseconds=max(1, int(elapsed * 1e9)))
 
     async def _get_input(self, url: str) -> bytes:
         try:
@@ -379,13 +347,72 @@ class ShapeCheckingExecutor:
                 _reason_write_failed(role, f"storage answered {response.status_code}")
             )
 
-    async def _write_logs_quietly(self, request: ExecutionRequest, log: _Log) -> None:
+    async def _write_logs_quietly(self, request: ExecutionRequest, text: str) -> None:
+        """Write the logs of a failed job; a failure to write them is not worth reporting."""
         if request.logs_url is None or _host(request.logs_url).lower() not in self._allowed:
             return
         try:
-            await self._put(request.logs_url, "logs", log.text().encode(), "text/plain")
+            await self._put(request.logs_url, "logs", text.encode(), "text/plain")
         except ExecutionFailed:
             return  # the job already failed for a better reason
+
+
+class ShapeCheckingExecutor(StorageExecutor):
+    """Checks the input's shape, waits `duration_secs`, writes a result marked as unexecuted."""
+
+    name = "shape-check"
+
+    async def execute(self, request: ExecutionRequest) -> ExecutionResult:
+        log = JobLog(request.log_level)
+        log.add("info", f"job {request.job_id}: {request.program_id} on {request.backend}")
+        log.add(
+            "warning",
+            "this is the emulator's shape-checking executor: the input is checked, "
+            "no circuit is run",
+        )
+        try:
+            result = await self._run(request, log)
+        except ExecutionFailed as failure:
+            log.add("error", failure.reason.message)
+            await self._write_logs_quietly(request, log.text())
+            raise
+        log.add("info", f"job {request.job_id}: completed")
+        if request.logs_url is not None:
+            await self._put(request.logs_url, "logs", log.text().encode(), "text/plain")
+        return result
+
+    async def _run(self, request: ExecutionRequest, log: JobLog) -> ExecutionResult:
+        self._check_request(request)
+        raw = await self._get_input(request.input_url)
+        log.add("debug", f"input: {len(raw)} bytes")
+        try:
+            document = json.loads(raw)
+        except (UnicodeDecodeError, json.JSONDecodeError) as error:
+            raise ExecutionFailed(_reason_not_json(str(error))) from None
+        try:
+            summary = check_input(request.program_id, document)
+        except InputShapeError as error:
+            raise ExecutionFailed(_reason_bad_shape(str(error))) from None
+        log.add("info", f"input holds {summary.pubs} pub(s) for {summary.program_id}")
+        started = asyncio.get_running_loop().time()
+        await asyncio.sleep(self.config.duration_secs)  # the job's simulated run time
+        elapsed = asyncio.get_running_loop().time() - started
+        result = {
+            "executor": self.name,
+            "note": "Produced by the Direct Access emulator's shape-checking executor: "
+            "the input was checked, no circuit was run.",
+            "job_id": request.job_id,
+            "program_id": request.program_id,
+            "backend": request.backend,
+            "version": 2,
+            "pubs": summary.pubs,
+            "shots": summary.shots,
+            "pub_shapes": list(summary.pub_shapes),
+        }
+        await self._put(
+            request.results_url, "results", json.dumps(result).encode(), "application/json"
+        )
+        return ExecutionResult(quantum_nanoseconds=max(1, int(elapsed * 1e9)))
 
 
 def _describe(error: httpx.HTTPError) -> str:
@@ -393,9 +420,13 @@ def _describe(error: httpx.HTTPError) -> str:
     return type(error).__name__
 
 
-def make_executor(config: ExecutionConfig) -> Executor:
-    """The executor the configuration names."""
-    return ShapeCheckingExecutor(config)
+def make_executor(config: EmulatorConfig) -> Executor:
+    """The executor the configuration names (the aer one imports Qiskit, so only when named)."""
+    if config.execution.executor == "aer":
+        from direct_access_emulator.aer import AerExecutor  # noqa: PLC0415 - the qiskit extra
+
+        return AerExecutor(config)
+    return ShapeCheckingExecutor(config.execution)
 
 
 def storage_urls(storage: Mapping[str, Any]) -> tuple[str, str, str | None]:

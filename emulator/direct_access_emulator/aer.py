@@ -1,0 +1,132 @@
+"""The aer executor: jobs run on Qiskit Aer in warm worker processes, as a backend would run them.
+
+Input is read through the presigned GET URL, simulated on the backend's fake device (with its
+noise model unless the backend says ``noise = false``) by a `WorkerPool`, and the encoded
+`PrimitiveResult` and the log lines are written through the PUT URLs. Cancel and timeout cancel
+`execute`, which ends the worker running the simulation. Needs the qiskit extra.
+"""
+
+from __future__ import annotations
+
+from direct_access_emulator.config import EmulatorConfig
+from direct_access_emulator.core import Reason
+from direct_access_emulator.executor import (
+    ExecutionFailed,
+    ExecutionRequest,
+    ExecutionResult,
+    JobLog,
+    StorageExecutor,
+)
+from direct_access_emulator.qiskit_runner import JobInputError
+from direct_access_emulator.workers import JobCancelled, WorkerCrashed, WorkerError, WorkerPool
+
+__all__ = ["AerExecutor"]
+
+
+def _reason_input(backend: str, detail: str) -> Reason:
+    return Reason(
+        1003,
+        f"The input cannot run on backend {backend!r}: {detail}",
+        "Send Qiskit Runtime V2 primitive parameters with ISA circuits for the backend "
+        "(transpile them with its configuration or target first).",
+    )
+
+
+def _reason_not_utf8() -> Reason:
+    return Reason(
+        1002,
+        "The input is not a JSON document: it is not UTF-8 text.",
+        "Upload the primitive's parameters as JSON (Qiskit Runtime V2 encoding).",
+    )
+
+
+def _reason_crashed(detail: str) -> Reason:
+    return Reason(
+        1007,
+        f"The simulation ended unexpectedly: {detail}.",
+        "Submit the job again; a circuit too large for the emulator's memory ends this way.",
+    )
+
+
+def _reason_simulation_failed(detail: str) -> Reason:
+    return Reason(
+        1008,
+        f"The simulation failed: {detail}.",
+        "Check the circuits and options; submit the job again if the error looks transient.",
+    )
+
+
+class AerExecutor(StorageExecutor):
+    """Runs sampler and estimator jobs on Qiskit Aer, one worker process per running job."""
+
+    name = "aer"
+
+    def __init__(self, config: EmulatorConfig) -> None:
+        super().__init__(config.execution)
+        # The device and noise of each backend; the config guarantees every backend has one.
+        self._devices = {b.name: (b.device or b.name, b.noise) for b in config.backends}
+        self._pool: WorkerPool | None = None
+
+    @property
+    def pool(self) -> WorkerPool | None:
+        """The worker pool, once `start` has run."""
+        return self._pool
+
+    async def start(self) -> None:
+        """Start the workers: each imports Qiskit and builds the backends' simulators now, so
+        that the first job does not wait for it."""
+        if self._pool is None:
+            warm = sorted(set(self._devices.values()))
+            self._pool = WorkerPool(self.config.workers, warm_devices=warm)
+
+    async def aclose(self) -> None:
+        try:
+            if self._pool is not None:
+                await self._pool.close()
+        finally:
+            await super().aclose()
+
+    async def execute(self, request: ExecutionRequest) -> ExecutionResult:
+        device, noise = self._devices[request.backend]
+        log = JobLog(request.log_level)
+        mode = "with its noise model" if noise else "ideally"
+        log.add(
+            "info",
+            f"job {request.job_id}: {request.program_id} on {request.backend} "
+            f"(device {device}, simulated {mode})",
+        )
+        try:
+            self._check_request(request)
+            raw = await self._get_input(request.input_url)
+            log.add("debug", f"input: {len(raw)} bytes")
+            try:
+                text = raw.decode("utf-8")
+            except UnicodeDecodeError:
+                raise ExecutionFailed(_reason_not_utf8()) from None
+            await self.start()
+            assert self._pool is not None  # noqa: S101 - start() made it
+            try:
+                outcome = await self._pool.run(
+                    request.job_id,
+                    request.program_id,
+                    text,
+                    device=device,
+                    noise=noise,
+                    log_level=request.log_level,
+                )
+            except JobInputError as error:
+                raise ExecutionFailed(_reason_input(request.backend, error.reason)) from None
+            except (WorkerCrashed, JobCancelled) as error:
+                raise ExecutionFailed(_reason_crashed(str(error))) from None
+            except WorkerError as error:
+                raise ExecutionFailed(_reason_simulation_failed(str(error))) from None
+        except ExecutionFailed as failure:
+            log.add("error", failure.reason.message)
+            await self._write_logs_quietly(request, log.text())
+            raise
+        await self._put(request.results_url, "results", outcome.result.encode(), "application/json")
+        if request.logs_url is not None:
+            await self._put(
+                request.logs_url, "logs", log.text(outcome.log_lines).encode(), "text/plain"
+            )
+        return ExecutionResult(quantum_nanoseconds=outcome.quantum_nanoseconds)
