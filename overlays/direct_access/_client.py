@@ -14,7 +14,7 @@ import logging
 import time
 import uuid
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from types import TracebackType
 from typing import Any, Self, TypeVar
 
@@ -86,11 +86,21 @@ RUN_FETCH_TIMEOUT_SECS = 30.0
 
 @dataclass(frozen=True)
 class RunResult:
-    """What `Client.run` returns: the finished job, its result document and its log text."""
+    """What `Client.run` returns: the finished job, its result document and its log text.
+
+    ``result_text`` is the result as the service wrote it, for decoders that read JSON text
+    themselves (Qiskit's `RuntimeDecoder`: `direct_access.qiskit.decode_result`).
+    """
 
     job: Job
     result: dict[str, Any]
     logs: str
+    result_text: str = field(repr=False)
+
+
+def _run_result(job: Job, text: str, logs: str, prepared: PreparedStorage) -> RunResult:
+    document = S3Storage.parse_result(text, prepared.results_key)
+    return RunResult(job=job, result=document, logs=logs, result_text=text)
 
 
 def _storage_model(
@@ -456,13 +466,16 @@ class Client(_Core):
         log_level: LogLevel | str | None = None,
         poll_interval: float = 1.0,
         on_status: Callable[[Job], object] | None = None,
+        job_id: str | None = None,
     ) -> RunResult:
         """Upload ``params``, submit, wait, read result and logs, and delete the finished job.
 
-        A job that ends Failed or Cancelled raises `JobFailedError` (and is deleted too). If the
-        wait is interrupted (Ctrl-C, `JobTimeoutError`, lost connection), the job is cancelled.
+        ``job_id`` is the job's id (default: a new UUID4), for callers that need it before the
+        job ends. A job that ends Failed or Cancelled raises `JobFailedError` (and is deleted
+        too). If the wait is interrupted (Ctrl-C, `JobTimeoutError`, lost connection), the job is
+        cancelled.
         """
-        job_id = str(uuid.uuid4())
+        job_id = job_id or str(uuid.uuid4())
         prepared = storage.prepare(job_id, params, timeout_secs)
         self.submit(
             backend=backend,
@@ -487,11 +500,11 @@ class Client(_Core):
         try:
             if job.status != JobStatus.COMPLETED:
                 raise JobFailedError(job)
-            result = storage.fetch_result(prepared, timeout=RUN_FETCH_TIMEOUT_SECS)
+            text = storage.fetch_result_text(prepared, timeout=RUN_FETCH_TIMEOUT_SECS)
             logs = storage.fetch_logs(prepared, timeout=RUN_FETCH_TIMEOUT_SECS)
         finally:
             self._delete_quietly(job_id)
-        return RunResult(job=job, result=result, logs=logs)
+        return _run_result(job, text, logs, prepared)
 
     def _cancel_quietly(self, job_id: str) -> None:
         try:
@@ -758,10 +771,11 @@ class AsyncClient(_Core):
         log_level: LogLevel | str | None = None,
         poll_interval: float = 1.0,
         on_status: Callable[[Job], object] | None = None,
+        job_id: str | None = None,
     ) -> RunResult:
         """`Client.run`, awaitable; cancelling the task cancels the job. Storage calls run in a
         worker thread (boto3 blocks)."""
-        job_id = str(uuid.uuid4())
+        job_id = job_id or str(uuid.uuid4())
         prepared = await asyncio.to_thread(storage.prepare, job_id, params, timeout_secs)
         await self.submit(
             backend=backend,
@@ -788,15 +802,15 @@ class AsyncClient(_Core):
         try:
             if job.status != JobStatus.COMPLETED:
                 raise JobFailedError(job)
-            result = await asyncio.to_thread(
-                storage.fetch_result, prepared, timeout=RUN_FETCH_TIMEOUT_SECS
+            text = await asyncio.to_thread(
+                storage.fetch_result_text, prepared, timeout=RUN_FETCH_TIMEOUT_SECS
             )
             logs = await asyncio.to_thread(
                 storage.fetch_logs, prepared, timeout=RUN_FETCH_TIMEOUT_SECS
             )
         finally:
             await asyncio.shield(self._delete_quietly(job_id))
-        return RunResult(job=job, result=result, logs=logs)
+        return _run_result(job, text, logs, prepared)
 
     async def _cancel_quietly(self, job_id: str) -> None:
         try:

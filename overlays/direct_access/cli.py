@@ -235,14 +235,60 @@ def jobs_delete(job_id: str) -> None:
 
 
 @jobs_app.command("result")
-def jobs_result(job_id: str) -> None:
-    """Print the job's result document (JSON) from the S3 store."""
+def jobs_result(job_id: str, as_json: JsonOption = False) -> None:
+    """Print the job's result from the S3 store: counts (sampler) or expectation values with
+    standard deviations (estimator) when it is a Qiskit PrimitiveResult and the qiskit extra is
+    installed, else the JSON document."""
     storage = _storage()
     try:
-        document = storage.result_for(job_id, timeout=10)
+        text = storage.result_text_for(job_id, timeout=10)
+        document = storage.parse_result(text, f"the result of job {job_id}")
     except DirectAccessError as exc:
         _fail(str(exc), EXIT_API_ERROR)
-    _print_json(document)
+    lines = None if as_json else _primitive_result_lines(document, text)
+    if lines is None:
+        _print_json(document)
+        return
+    for line in lines:
+        _out.print(line, markup=False)
+
+
+def _primitive_result_lines(document: dict[str, Any], text: str) -> list[str] | None:
+    """Counts or expectation values of a PrimitiveResult; None for any other document, or
+    without the qiskit extra (then the JSON is what can be shown)."""
+    if document.get("__type__") != "PrimitiveResult":
+        return None  # checked first: importing Qiskit takes a second
+    try:
+        import numpy as np  # noqa: PLC0415 - the qiskit extra brings it
+        from qiskit.primitives.containers import (  # type: ignore[import-untyped,unused-ignore]  # noqa: PLC0415
+            BitArray,
+        )
+
+        from direct_access.qiskit import decode_result  # noqa: PLC0415
+    except ImportError:
+        return None
+    try:
+        result = decode_result(text)
+    except (DirectAccessError, ValueError, TypeError, KeyError):
+        return None
+    lines: list[str] = []
+    for index, pub in enumerate(result):
+        data = pub.data
+        arrays = {name: value for name, value in data.items() if isinstance(value, BitArray)}
+        if arrays:
+            for name, bits in arrays.items():
+                counts = sorted(bits.get_counts().items(), key=lambda item: (-item[1], item[0]))
+                lines.append(f"pub {index}, {name}: {bits.num_shots} shots, counts")
+                lines.extend(f"  {outcome}  {count}" for outcome, count in counts)
+        elif "evs" in data:
+            evs, stds = np.asarray(data.evs), np.asarray(data.stds)
+            lines.append(f"pub {index}: expectation values ± standard deviations")
+            for where in np.ndindex(evs.shape):
+                at = f"[{', '.join(map(str, where))}]" if where else "value"
+                lines.append(f"  {at}  {float(evs[where]):.6g} ± {float(stds[where]):.3g}")
+        else:
+            return None
+    return lines
 
 
 @jobs_app.command("logs")

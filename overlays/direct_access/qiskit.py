@@ -67,28 +67,32 @@ def decode_result(document: Mapping[str, Any] | str) -> PrimitiveResult:
 class DirectAccessPrimitiveJob(BasePrimitiveJob):  # type: ignore[misc,unused-ignore]
     """A primitive job running through `Client.run` in a background thread.
 
-    ``job_id()`` is the Direct Access job id once the job is submitted (a moment after `run`;
-    a local placeholder before). `result` blocks until the job ends and raises the client's
-    errors (`direct_access.JobFailedError` with the service's reason, ...).
+    ``job_id()`` is the Direct Access job id, chosen before the job is submitted. `result`
+    blocks until the job ends and raises the client's errors (`direct_access.JobFailedError`
+    with the service's reason, ...).
     """
 
-    def __init__(self, client: Client, submit: Callable[[Callable[[Job], object]], RunResult]):
+    def __init__(
+        self,
+        client: Client,
+        job_id: str,
+        submit: Callable[[Callable[[Job], object]], RunResult],
+    ) -> None:
         self._client = client
         self._future: Future[PrimitiveResult] = Future()
         self._lock = threading.Lock()
         self._status: QiskitJobStatus = QiskitJobStatus.INITIALIZING
         self._cancel_requested = False
-        self._service_job_id: str | None = None
-        super().__init__(f"unsubmitted-{uuid.uuid4()}")
+        self._submitted = False
+        super().__init__(job_id)
         self._thread = threading.Thread(
             target=self._run, args=(submit,), name="direct-access-primitive-job", daemon=True
         )
         self._thread.start()
 
     def job_id(self) -> str:
-        """The Direct Access job id (a local placeholder until the job is submitted)."""
-        with self._lock:
-            return self._service_job_id or str(super().job_id())
+        """The Direct Access job id."""
+        return str(super().job_id())
 
     def result(self) -> PrimitiveResult:
         """The decoded result, once the job has ended."""
@@ -119,16 +123,16 @@ class DirectAccessPrimitiveJob(BasePrimitiveJob):  # type: ignore[misc,unused-ig
         """Cancel the job on the service (a job that has already ended stays as it is)."""
         with self._lock:
             self._cancel_requested = True
-            job_id = self._service_job_id
-        if job_id is not None and not self._future.done():
+            submitted = self._submitted
+        if submitted and not self._future.done():
             # A 409 means it ended before the cancel arrived: nothing left to do.
             with contextlib.suppress(ConflictError):
-                self._client.cancel_job(job_id)
+                self._client.cancel_job(self.job_id())
 
     def _observe(self, job: Job) -> None:
         with self._lock:
-            first = self._service_job_id is None
-            self._service_job_id = job.id
+            first = not self._submitted
+            self._submitted = True
             self._status = _QISKIT_STATUS.get(job.status, self._status)
             cancel = first and self._cancel_requested and job.status is JobStatus.RUNNING
         if cancel:
@@ -138,7 +142,8 @@ class DirectAccessPrimitiveJob(BasePrimitiveJob):  # type: ignore[misc,unused-ig
     def _run(self, submit: Callable[[Callable[[Job], object]], RunResult]) -> None:
         try:
             outcome = submit(self._observe)
-            result = decode_result(outcome.result)
+            # The text as the service wrote it: RuntimeDecoder reads it without a re-encoding.
+            result = decode_result(outcome.result_text)
         except BaseException as error:  # handed to the caller of result(), whatever it is
             with self._lock:
                 if self._status not in (QiskitJobStatus.CANCELLED, QiskitJobStatus.DONE):
@@ -179,6 +184,7 @@ class _Primitive:
 
     def _submit(self, program_id: str, params: dict[str, Any]) -> DirectAccessPrimitiveJob:
         document = encode_params(params)
+        job_id = str(uuid.uuid4())
 
         def submit(observe: Callable[[Job], object]) -> RunResult:
             return self._client.run(
@@ -191,9 +197,10 @@ class _Primitive:
                 log_level=self._log_level,
                 poll_interval=self._poll_interval,
                 on_status=observe,
+                job_id=job_id,
             )
 
-        return DirectAccessPrimitiveJob(self._client, submit)
+        return DirectAccessPrimitiveJob(self._client, job_id, submit)
 
 
 class Sampler(_Primitive, BaseSamplerV2):  # type: ignore[misc,unused-ignore]

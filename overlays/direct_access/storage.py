@@ -1,8 +1,9 @@
 """Job input, results and logs in an S3-compatible store, through presigned URLs.
 
 `S3Storage.prepare` uploads a job's input and presigns a GET for it and PUTs for its results and
-logs; `fetch_result` and `fetch_logs` read them back, waiting (with a deadline) for objects that
-a service reporting ``Completed`` has not written yet. Needs boto3: ``pip install
+logs; `fetch_result` (or `fetch_result_text`, the text as written) and `fetch_logs` read them
+back, waiting (with a deadline) for objects that a service reporting ``Completed`` has not
+written yet. Needs boto3: ``pip install
 'direct-access-toolkit[storage]'``.
 """
 
@@ -201,6 +202,22 @@ class S3Storage:
         sleep: Callable[[float], object] = time.sleep,
     ) -> dict[str, Any]:
         """The job's result document, waiting up to ``timeout`` seconds for it to appear."""
+        text = self.fetch_result_text(
+            prepared, timeout=timeout, poll_interval=poll_interval, clock=clock, sleep=sleep
+        )
+        return self.parse_result(text, prepared.results_key)
+
+    def fetch_result_text(
+        self,
+        prepared: PreparedStorage,
+        *,
+        timeout: float = 30.0,
+        poll_interval: float = 0.2,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], object] = time.sleep,
+    ) -> str:
+        """The job's result as the service wrote it (UTF-8 JSON text), for decoders such as
+        Qiskit's `RuntimeDecoder`; waits up to ``timeout`` seconds for it to appear."""
         data = self._read(
             prepared.results_key,
             timeout=timeout,
@@ -208,20 +225,21 @@ class S3Storage:
             clock=clock,
             sleep=sleep,
         )
-        return self._json(data, prepared.results_key)
+        return self._text(data, prepared.results_key)
 
     def result_for(self, job_id: str, *, timeout: float = 30.0) -> dict[str, Any]:
         """The result document of a job prepared earlier here (by id, for the CLI)."""
-        return self._json(
-            self._read(
-                self._key(job_id, "results.json"),
-                timeout=timeout,
-                poll_interval=0.2,
-                clock=time.monotonic,
-                sleep=time.sleep,
-            ),
-            self._key(job_id, "results.json"),
+        return self.parse_result(
+            self.result_text_for(job_id, timeout=timeout), self._key(job_id, "results.json")
         )
+
+    def result_text_for(self, job_id: str, *, timeout: float = 30.0) -> str:
+        """The result text of a job prepared earlier here (by id, for the CLI)."""
+        key = self._key(job_id, "results.json")
+        data = self._read(
+            key, timeout=timeout, poll_interval=0.2, clock=time.monotonic, sleep=time.sleep
+        )
+        return self._text(data, key)
 
     def logs_for(self, job_id: str, *, timeout: float = 30.0) -> str:
         """The log text of a job prepared earlier here (by id, for the CLI)."""
@@ -235,9 +253,17 @@ class S3Storage:
         return data.decode("utf-8", errors="replace")
 
     @staticmethod
-    def _json(data: bytes, key: str) -> dict[str, Any]:
+    def _text(data: bytes, key: str) -> str:
         try:
-            document = json.loads(data)
+            return data.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise StorageError(f"{key} is not UTF-8 text") from exc
+
+    @staticmethod
+    def parse_result(text: str, key: str) -> dict[str, Any]:
+        """The result text as a JSON object, or `StorageError` naming ``key``."""
+        try:
+            document = json.loads(text)
         except ValueError as exc:
             raise StorageError(f"{key} is not JSON") from exc
         if not isinstance(document, dict):

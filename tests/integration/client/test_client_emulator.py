@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+import uuid
+
 import pytest
 
 from direct_access import (
@@ -115,9 +118,31 @@ def test_run_reads_input_writes_results_and_logs_and_deletes_the_job(
         )
         assert outcome.job.status is JobStatus.COMPLETED
         assert outcome.result
+        assert json.loads(outcome.result_text) == outcome.result
         assert outcome.logs.strip()
         with pytest.raises(NotFoundError):
             c.get_job(outcome.job.id)
+
+
+def test_run_uses_the_job_id_given(settings: Settings, storage: S3Storage) -> None:
+    """run(job_id=...) submits under that id, so a caller knows it before the job ends."""
+    chosen = f"run-{uuid.uuid4()}"
+    seen: list[str] = []
+    with Client(settings) as c:
+        outcome = c.run(
+            settings.backend or "",
+            "sampler",
+            SAMPLER_PARAMS,
+            storage=storage,
+            timeout_secs=60,
+            wait_timeout=30,
+            poll_interval=0.05,
+            on_status=lambda job: seen.append(job.id),
+            job_id=chosen,
+        )
+    assert outcome.job.id == chosen
+    assert set(seen) == {chosen}
+    assert outcome.result["job_id"] == chosen
 
 
 @pytest.mark.anyio
@@ -135,5 +160,18 @@ async def test_async_run(settings: Settings, storage: S3Storage) -> None:
         )
         assert outcome.job.status is JobStatus.COMPLETED
         assert outcome.result
+        assert json.loads(outcome.result_text) == outcome.result
         with pytest.raises(NotFoundError):
             await c.get_job(outcome.job.id)
+        chosen = f"async-run-{uuid.uuid4()}"
+        again = await c.run(
+            settings.backend or "",
+            "sampler",
+            SAMPLER_PARAMS,
+            storage=storage,
+            timeout_secs=60,
+            wait_timeout=30,
+            poll_interval=0.05,
+            job_id=chosen,
+        )
+        assert again.job.id == chosen

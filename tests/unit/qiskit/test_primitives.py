@@ -11,7 +11,6 @@ import json
 import math
 import threading
 import time
-import uuid
 from collections.abc import Callable, Mapping
 from typing import Any, cast
 
@@ -47,6 +46,7 @@ class InProcessService:
 
     def __init__(self, *, hold: bool = False) -> None:
         self.runs: list[dict[str, Any]] = []
+        self.job_ids: list[str] = []
         self.cancelled: list[str] = []
         self._hold = hold
         self._released = threading.Event()
@@ -63,10 +63,12 @@ class InProcessService:
         log_level: str | None = None,
         poll_interval: float = 1.0,
         on_status: Callable[[Job], object] | None = None,
+        job_id: str | None = None,
     ) -> RunResult:
         # What the client uploads must be plain JSON (json.dumps without an encoder).
         text = json.dumps(params)
-        job_id = str(uuid.uuid4())
+        assert job_id is not None, "the primitive chooses the job id up front"
+        self.job_ids.append(job_id)
         self.runs.append(
             {"backend": backend, "program_id": program_id, "params": json.loads(text)}
             | {"storage": storage, "timeout_secs": timeout_secs, "log_level": log_level}
@@ -93,7 +95,10 @@ class InProcessService:
         if on_status is not None:
             on_status(job)
         return RunResult(
-            job=job, result=json.loads(outcome.result), logs="\n".join(outcome.log_lines)
+            job=job,
+            result=json.loads(outcome.result),
+            logs="\n".join(outcome.log_lines),
+            result_text=outcome.result,
         )
 
     def cancel_job(self, job_id: str) -> None:
@@ -153,7 +158,7 @@ def test_sampler_is_a_qiskit_sampler_and_returns_counts() -> None:
     assert job.done()
     assert job.status() is QiskitJobStatus.DONE
     assert job.in_final_state()
-    assert not job.job_id().startswith("unsubmitted-")
+    assert service.job_ids == [job.job_id()]
     (sent,) = service.runs
     assert sent["backend"] == "fake_manila"
     assert sent["program_id"] == "sampler"
@@ -217,12 +222,11 @@ def test_cancel_cancels_the_service_job() -> None:
     """cancel() cancels the Direct Access job; the job ends CANCELLED and result() raises."""
     service = InProcessService(hold=True)
     job = Sampler(as_client(service), "fake_manila", storage=STORAGE).run([bell()])
-    # run() submits in the background; the job id is the service's once it is known.
+    # run() submits in the background; the job is running once the service has reported it.
     deadline = time.monotonic() + 10
-    while job.job_id().startswith("unsubmitted-"):
+    while not job.running():
         assert time.monotonic() < deadline, "the job was never submitted"
         time.sleep(0.01)  # polling, bounded by the deadline
-    assert job.running()
     job.cancel()
     with pytest.raises(JobFailedError):
         job.result()
