@@ -40,9 +40,11 @@ def _reason_not_utf8() -> Reason:
     )
 
 
+# Codes beside the emulator's others: 1001-1006 storage and input, 1007 emulator restarted,
+# 1008 timeout, 1009 executor error.
 def _reason_crashed(detail: str) -> Reason:
     return Reason(
-        1007,
+        1010,
         f"The simulation ended unexpectedly: {detail}.",
         "Submit the job again; a circuit too large for the emulator's memory ends this way.",
     )
@@ -50,7 +52,7 @@ def _reason_crashed(detail: str) -> Reason:
 
 def _reason_simulation_failed(detail: str) -> Reason:
     return Reason(
-        1008,
+        1011,
         f"The simulation failed: {detail}.",
         "Check the circuits and options; submit the job again if the error looks transient.",
     )
