@@ -82,6 +82,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     logging.basicConfig(level=logging.INFO, stream=sys.stderr, format="%(message)s")
     logging.getLogger("direct_access_emulator.access").setLevel(logging.INFO)
+    # httpx logs each request's URL at INFO: for the executors' storage calls that is a presigned
+    # URL, whose signature is a credential.
+    logging.getLogger("httpx").setLevel(logging.WARNING)
 
     stop = threading.Event()
 

@@ -8,14 +8,14 @@ running simulation, and a burst of jobs on a 5-lane backend completes through th
 from __future__ import annotations
 
 import ast
-import contextlib
 import dataclasses
-import io
 import json
 import logging
 import math
 import multiprocessing
 import os
+import subprocess
+import sys
 import threading
 import time
 import uuid
@@ -38,6 +38,7 @@ from direct_access_emulator.config import BackendConfig, EmulatorConfig, Executi
 from direct_access_emulator.devices import load_device
 from direct_access_emulator.storage import S3Settings
 from direct_access_emulator.testing import RunningEmulator, serve
+from tests.integration.emulator.support import Cli
 
 #: The backends: as the default aer config has it (noisy, named as the device), and ideal.
 NOISY = "fake_manila"
@@ -449,18 +450,32 @@ def test_cli_prints_counts_and_expectation_values(
     assert json.loads(raw.stdout)["__type__"] == "PrimitiveResult"
 
 
-def test_the_readme_example_runs_unchanged(
-    emulator: RunningEmulator, s3: S3Settings, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """The README's ten lines, with only the environment variables set, print Bell counts."""
-    for name, value in (emulator.env() | s3.env()).items():
-        monkeypatch.setenv(name, value)
-    printed = io.StringIO()
-    with contextlib.redirect_stdout(printed):
-        exec(compile(README_EXAMPLE, "README example", "exec"), {})  # noqa: S102 - our own text
-    counts = ast.literal_eval(printed.getvalue().strip())
+def test_the_readme_example_runs_against_the_emulator_command(tmp_path: Path) -> None:
+    """The README's example, run as a program with only the variables that
+    `python -m direct_access_emulator --config aer.toml --with-storage` prints, prints Bell
+    counts; the emulator's log holds neither presigned signatures nor the store's secret."""
+    config = tmp_path / "aer.toml"
+    config.write_text('[execution]\nexecutor = "aer"\n')
+    emulator = Cli("--config", str(config), "--with-storage")
+    try:
+        example = subprocess.run(
+            [sys.executable, "-c", README_EXAMPLE],
+            env=os.environ | emulator.env,
+            capture_output=True,
+            text=True,
+            timeout=90,
+            check=False,
+        )
+    finally:
+        status, _, log = emulator.terminate()
+    assert example.returncode == 0, example.stderr
+    counts = ast.literal_eval(example.stdout.strip())
     assert sum(counts.values()) == 1000
     assert (counts.get("00", 0) + counts.get("11", 0)) / 1000 > 0.85
+    assert status == 0
+    assert "/v1/jobs" in log
+    assert "X-Amz-Signature" not in log
+    assert emulator.env["DIRECT_ACCESS_S3_SECRET_ACCESS_KEY"] not in log
 
 
 def test_workers_start_with_the_app_and_end_with_it() -> None:
