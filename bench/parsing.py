@@ -1,0 +1,126 @@
+"""Parsing: a list-jobs body of 10,000 jobs through the generated models, and through strict mode's
+schema check, against `json.loads` alone: time, and peak memory (tracemalloc).
+
+The body is what the emulator answers for such a list (`Job.document` of finished jobs with
+realistic presigned URLs).
+"""
+
+from __future__ import annotations
+
+import gc
+import json
+import statistics
+import time
+import tracemalloc
+from collections.abc import Callable
+from dataclasses import replace
+
+from bench._jobs import stored_job
+from bench._profiling import profiled, top_entries
+from bench._report import Figure, Results
+from bench._sizes import Sizes
+from direct_access.spec import violations
+from direct_access_api.models import JobList
+
+__all__ = ["PROFILE_ABOVE", "run"]
+
+_JOB_LIST = "/components/schemas/JobList"
+#: A parsing figure above this ratio to ``json.loads`` gets profiled.
+PROFILE_ABOVE = 5.0
+
+
+def _body(jobs: int) -> bytes:
+    documents = [
+        stored_job(index, instance="-", backend="fake_backend").document() for index in range(jobs)
+    ]
+    return json.dumps({"jobs": documents}, separators=(",", ":")).encode()
+
+
+def _seconds(action: Callable[[], object], repeats: int) -> float:
+    """The median wall time of ``action`` (collector run before each, so none is inherited)."""
+    times = []
+    for _ in range(repeats):
+        gc.collect()
+        started = time.perf_counter()
+        action()
+        times.append(time.perf_counter() - started)
+    return statistics.median(times)
+
+
+def _memory(action: Callable[[], object]) -> tuple[int, int]:
+    """Peak memory allocated while ``action`` runs, and what its result holds afterwards."""
+    gc.collect()
+    tracemalloc.start()
+    try:
+        kept = action()
+        held, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    del kept
+    return peak, held
+
+
+def run(sizes: Sizes, results: Results) -> None:
+    """Measure the three parsings and add the figures to ``results``."""
+    jobs = sizes.parse_jobs
+    body = _body(jobs)
+    size = f"{jobs:,} jobs, {len(body) / 1e6:.1f} MB body"
+
+    def loads() -> object:
+        return json.loads(body)
+
+    def models() -> object:
+        return JobList.from_dict(json.loads(body))
+
+    def strict() -> object:
+        document = json.loads(body)
+        found = violations(_JOB_LIST, document)
+        assert not found, found[:3]
+        return document
+
+    loads_s = _seconds(loads, sizes.parse_repeats)
+    models_s = _seconds(models, sizes.parse_repeats)
+    results.add(
+        Figure(
+            name=f"parse.job_list.{jobs}.models",
+            value=models_s * 1000,
+            unit="ms (lower is better)",
+            baseline="json.loads alone",
+            baseline_value=loads_s * 1000,
+            notes=f"JobList.from_dict(json.loads(body)); {size}; median of {sizes.parse_repeats}",
+        )
+    )
+    (loads_peak, loads_held), (models_peak, models_held) = _memory(loads), _memory(models)
+    results.add(
+        Figure(
+            name=f"parse.job_list.{jobs}.models.peak_memory",
+            value=models_peak / 1e6,
+            unit="MB peak, tracemalloc (lower is better)",
+            baseline="json.loads alone",
+            baseline_value=loads_peak / 1e6,
+            notes=(
+                f"the result held afterwards: {models_held / 1e6:.1f} MB vs "
+                f"{loads_held / 1e6:.1f} MB (the models share the parsed strings; the peak is "
+                f"json.loads' own); {size}"
+            ),
+            details={"held_mb": models_held / 1e6, "baseline_held_mb": loads_held / 1e6},
+        )
+    )
+    # Strict mode's check takes seconds on a big list: one run tells it well enough.
+    strict_s = _seconds(strict, 1)
+    figure = Figure(
+        name=f"parse.job_list.{jobs}.strict_check",
+        value=strict_s * 1000,
+        unit="ms (lower is better)",
+        baseline="json.loads alone",
+        baseline_value=loads_s * 1000,
+        notes=(
+            "json.loads + direct_access.spec.violations, what strict mode does per list answer; "
+            f"{size}; one run"
+        ),
+    )
+    if figure.ratio > PROFILE_ABOVE:
+        with profiled() as profile:
+            strict()
+        figure = replace(figure, profile=top_entries(profile))
+    results.add(figure)
