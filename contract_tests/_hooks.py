@@ -13,10 +13,12 @@ import hashlib
 import itertools
 import json
 import threading
+import time
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
+import httpx
 import schemathesis
 from schemathesis import Case as GenericCase
 from schemathesis import CheckContext, HookContext, Response
@@ -30,7 +32,7 @@ from direct_access.spec import load_spec, violations
 # Cases of any operation: the hooks look at the operation themselves.
 Case = GenericCase[Any]
 
-__all__ = ["Drift", "RunRecord", "state"]
+__all__ = ["Drift", "RunRecord", "remove_created_jobs", "state"]
 
 
 @dataclass(frozen=True)
@@ -51,7 +53,8 @@ class RunRecord:
     max_jobs: int = 1000
     responses: Counter[tuple[str, int]] = field(default_factory=Counter)
     failures: Counter[tuple[str, int]] = field(default_factory=Counter)
-    created: dict[str, str] = field(default_factory=dict)  # job id -> identity name
+    created: dict[str, str] = field(default_factory=dict)  # job id -> identity name, not removed
+    removed: int = 0
     drift: set[Drift] = field(default_factory=set)
     schema_document: dict[str, Any] = field(default_factory=dict)
     settings: Any = None  # schemathesis' SchemathesisConfig, built by conftest
@@ -128,7 +131,7 @@ def before_call(context: HookContext, case: Case, kwargs: dict[str, Any]) -> Non
     if _operation_id(case) != "create_job":
         return
     with state.lock:
-        if len(state.created) >= state.max_jobs:
+        if len(state.created) + state.removed >= state.max_jobs:
             raise RuntimeError(
                 f"the suite reached its cap of {state.max_jobs} created jobs "
                 "(--contract-max-jobs); it creates no more"
@@ -150,6 +153,38 @@ def after_call(context: HookContext, case: Case, response: Response) -> None:
             headers = {str(k): str(v) for k, v in response.request.headers.items()}
             identity = target.identity_for(headers)
             state.created[str(case.body.get("id"))] = identity.name if identity else "?"
+
+
+def remove_created_jobs(deadline_secs: float = 120.0) -> list[str]:
+    """Cancel and delete every job this run created so far; return those that could not be.
+
+    Each job is removed as the identity that created it. Called between stateful scenarios, so
+    that each starts with the backend's lanes free (a deployment has few), and at the end of the
+    run, after a failure or Ctrl-C too.
+    """
+    target = state.target
+    if target is None:
+        return []
+    with state.lock:
+        created = dict(state.created)
+    left: list[str] = []
+    by_name = {identity.name: identity for identity in target.identities}
+    with httpx.Client(base_url=target.url, timeout=30) as http:
+        for job_id, owner in created.items():
+            headers = by_name.get(owner, target.identities[0]).headers()
+            http.post(f"/v1/jobs/{job_id}/cancel", headers=headers)
+            deadline = time.monotonic() + deadline_secs
+            status = http.delete(f"/v1/jobs/{job_id}", headers=headers).status_code
+            while status not in (204, 404) and time.monotonic() < deadline:
+                time.sleep(0.1)  # the job is still stopping; polled against the deadline
+                status = http.delete(f"/v1/jobs/{job_id}", headers=headers).status_code
+            if status in (204, 404):
+                with state.lock:
+                    state.created.pop(job_id, None)
+                    state.removed += 1
+            else:
+                left.append(job_id)
+    return left
 
 
 def _json(response: Response) -> Any:

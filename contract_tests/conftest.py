@@ -12,23 +12,20 @@ import copy
 import json
 import os
 import tempfile
-import time
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 from schemathesis.config import SchemathesisConfig
 
 from contract_tests._breakages import BREAKAGES, breakage
-from contract_tests._hooks import state
+from contract_tests._hooks import remove_created_jobs, state
 from contract_tests._target import Target, deployment_target, emulator_target
 from direct_access.spec import load_spec
 
 ROOT = Path(__file__).resolve().parent.parent
 _stack = contextlib.ExitStack()
-_CLEANUP_DEADLINE_SECS = 120.0
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -173,32 +170,11 @@ def pytest_configure(config: pytest.Config) -> None:
     state.schema_document = relaxed_responses(spec) if state.allow_drift else dict(spec)
 
 
-def _cleanup(target: Target) -> list[str]:
-    """Cancel and delete every job this run created; return what could not be removed."""
-    left: list[str] = []
-    by_name = {identity.name: identity for identity in target.identities}
-    with httpx.Client(base_url=target.url, timeout=30) as http:
-        for job_id, owner in list(state.created.items()):
-            identity = by_name.get(owner, target.identities[0])
-            headers = identity.headers()
-            http.post(f"/v1/jobs/{job_id}/cancel", headers=headers)
-            deadline = time.monotonic() + _CLEANUP_DEADLINE_SECS
-            while True:
-                status = http.delete(f"/v1/jobs/{job_id}", headers=headers).status_code
-                if status in (204, 404):
-                    break
-                if time.monotonic() > deadline:
-                    left.append(job_id)
-                    break
-                time.sleep(0.2)  # the job is still stopping; polled against the deadline above
-    return left
-
-
 def pytest_unconfigure(config: pytest.Config) -> None:
     target = state.target
     try:
         if target is not None and state.created:
-            left = _cleanup(target)
+            left = remove_created_jobs()
             if left:
                 print(f"contract suite: could not delete {len(left)} jobs: {left[:10]}")
     finally:
@@ -218,7 +194,7 @@ def _summary_lines() -> list[str]:
     target = state.target
     lines = [
         f"target: {target.kind} {target.url} backend {target.backend}" if target else "target: -",
-        f"cases sent: {state.cases}; jobs created: {len(state.created)}",
+        f"cases sent: {state.cases}; jobs created: {len(state.created) + state.removed}",
         "",
         f"{'operation':<28} {'status':>6} {'answers':>8}",
     ]
@@ -239,7 +215,7 @@ def _write_summary(directory: Path) -> None:
             {
                 "target": state.target.kind if state.target else None,
                 "cases": state.cases,
-                "jobs_created": len(state.created),
+                "jobs_created": len(state.created) + state.removed,
                 "answers": [
                     {"operation": op, "status": status, "count": count}
                     for (op, status), count in sorted(state.responses.items())

@@ -6,7 +6,7 @@ from typing import Any
 
 import schemathesis
 
-from contract_tests._hooks import state
+from contract_tests._hooks import remove_created_jobs, state
 
 schema = schemathesis.openapi.from_dict(state.schema_document, config=state.settings)
 
@@ -17,4 +17,19 @@ def test_operation_honours_the_spec(case: schemathesis.Case[Any]) -> None:
     case.call_and_validate()
 
 
-TestStatefulChains = schema.as_state_machine().TestCase
+class StatefulChains(schema.as_state_machine()):  # type: ignore[misc]
+    """Chains along the spec's links; each scenario starts and ends with this run's jobs removed,
+    so that it meets the same service state when hypothesis replays it (and lanes stay free)."""
+
+    def setup(self) -> None:
+        remove_created_jobs()
+        super().setup()
+
+    def teardown(self) -> None:
+        try:
+            super().teardown()
+        finally:
+            remove_created_jobs()
+
+
+TestStatefulChains = StatefulChains.TestCase
