@@ -18,6 +18,7 @@ class Sizes:
     client_batches: int  # concurrent batches timed per side
     fan_out: int  # calls per concurrent batch
     submit_jobs: int  # sequential submits per side
+    submit_rounds: int  # split in rounds, client and baseline alternating
     run_repeats: int  # end-to-end runs per side
     load_seconds: float  # measured time of one emulator-throughput cell
     load_warmup: float  # unmeasured time before it
@@ -35,12 +36,13 @@ class Sizes:
 FULL = Sizes(
     quick=False,
     client_calls=150,
-    client_rounds=3,
+    client_rounds=30,
     client_jobs=100,
     client_batches=6,
     fan_out=64,
     submit_jobs=300,
-    run_repeats=5,
+    submit_rounds=3,
+    run_repeats=15,
     load_seconds=2.0,
     load_warmup=0.3,
     concurrencies=(1, 16, 64),
@@ -60,6 +62,7 @@ QUICK = Sizes(
     client_batches=2,
     fan_out=8,
     submit_jobs=5,
+    submit_rounds=1,
     run_repeats=1,
     load_seconds=0.2,
     load_warmup=0.05,

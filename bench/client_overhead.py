@@ -211,7 +211,6 @@ def _with_profile(figure: Figure, profile: cProfile.Profile) -> Figure:
 
 async def _async(sizes: Sizes, setup: _Setup, results: Results) -> None:
     per_round = max(1, sizes.client_calls // sizes.client_rounds)
-    batches_per_round = max(1, sizes.client_batches // sizes.client_rounds)
     async with (
         AsyncClient(setup.settings, strict=False) as loose,
         AsyncClient(setup.settings, strict=True) as strict,
@@ -231,7 +230,9 @@ async def _async(sizes: Sizes, setup: _Setup, results: Results) -> None:
             for _ in range(sizes.client_rounds):
                 for key, call in calls.items():
                     await _time_calls_async(call, per_round, single[key])
-                    await _time_batches(call, sizes.fan_out, batches_per_round, batches[key])
+            for _ in range(sizes.client_batches):
+                for key, call in calls.items():
+                    await _time_batches(call, sizes.fan_out, 1, batches[key])
             what = _what(operation, setup)
             for key, mode in (("loose", "strict off"), ("strict", "strict on")):
                 suffix = "strict" if key == "strict" else "default"

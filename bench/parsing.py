@@ -116,11 +116,14 @@ def run(sizes: Sizes, results: Results) -> None:
         baseline_value=loads_s * 1000,
         notes=(
             "json.loads + direct_access.spec.violations, what strict mode does per list answer; "
-            f"{size}; one run"
+            f"{size}; one run; profiled on a tenth of the list"
         ),
     )
     if figure.ratio > PROFILE_ABOVE:
+        # A tenth of the list: the same work per job, in a tenth of the (profiled) time.
+        part = json.loads(body)
+        part["jobs"] = part["jobs"][: max(1, jobs // 10)]
         with profiled() as profile:
-            strict()
+            violations(_JOB_LIST, part)
         figure = replace(figure, profile=top_entries(profile))
     results.add(figure)

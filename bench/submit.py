@@ -149,7 +149,7 @@ def _submit_figure(sizes: Sizes, client: Client, http: httpx.Client) -> Figure:
         answer.raise_for_status()
         return answer
 
-    rounds = max(1, sizes.client_rounds)
+    rounds = max(1, sizes.submit_rounds)
     _alternate({"client": through_client, "raw": raw}, 1, 3)  # warm-up
     samples = _alternate(
         {"client": through_client, "raw": raw}, rounds, max(1, sizes.submit_jobs // rounds)
