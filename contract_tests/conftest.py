@@ -151,6 +151,10 @@ def pytest_configure(config: pytest.Config) -> None:
     state.max_jobs = int(config.getoption("--contract-max-jobs"))
     secrets_dir = Path(_stack.enter_context(tempfile.TemporaryDirectory(prefix="contract-")))
     settings = SchemathesisConfig.from_path(ROOT / "schemathesis.toml")
+    # Presigned URLs carry signatures that grant access while they last: keep them out of
+    # reproductions and reports, like the token (schemathesis filters `Authorization` itself).
+    sanitization = settings.output.sanitization
+    sanitization.keys_to_sanitize = (*sanitization.keys_to_sanitize, "presigned_url")
     project = settings.projects.default
     project.update(base_url=target.url, wfc_auth=str(_wfc_document(target, secrets_dir)))
     assert project.auth.wfc is not None
