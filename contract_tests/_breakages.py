@@ -1,5 +1,7 @@
 """Deliberate breakages of the emulator, to show that the contract suite catches each one.
 
+Also `adds-metrics`, which makes the emulator answer like a newer deployment (drift).
+
 Each is ASGI middleware put around the emulator's app (`serve(..., wrap=...)`) when the suite runs
 with `--contract-breakage NAME`; tests/integration/test_contract_catches.py runs the suite once
 per breakage and expects it to fail with the check that names the fault.
@@ -87,6 +89,33 @@ def _extra_field(app: ASGIApp, breakage: Breakage) -> ASGIApp:
     return broken
 
 
+def _adds_metrics(app: ASGIApp, breakage: Breakage) -> ASGIApp:
+    """Like a newer deployment (api-notes): every job answer carries `metrics`, which the
+    published reference, and so the spec, does not have. Drift, not a broken answer."""
+    metrics = {
+        "circuits_execution_time_ns": 1200,
+        "timestamps": {"created": "2025-01-15T10:20:30Z", "finished": "2025-01-15T10:20:31Z"},
+    }
+
+    async def newer(scope: Scope, receive: Receive, send: Send) -> None:
+        if (
+            scope["type"] != "http"
+            or scope["method"] != "GET"
+            or (scope["path"] != "/v1/jobs" and not _JOB_PATH.match(scope["path"]))
+        ):
+            await app(scope, receive, send)
+            return
+        start, body = await _collect(app, scope, receive)
+        if start["status"] == 200:
+            document = json.loads(body)
+            for job in document.get("jobs") or [] if "jobs" in document else [document]:
+                job["metrics"] = metrics
+            body = json.dumps(document).encode()
+        await _answer(send, start["status"], list(start.get("headers", [])), body)
+
+    return newer
+
+
 def _wrong_status(app: ASGIApp, breakage: Breakage) -> ASGIApp:
     """A successful delete answers 200 with a body instead of the documented 204."""
 
@@ -157,6 +186,7 @@ def _leaks_other_instance(app: ASGIApp, breakage: Breakage) -> ASGIApp:
 
 BREAKAGES: MutableMapping[str, tuple[str, Callable[[ASGIApp, Breakage], ASGIApp]]] = {
     "extra-field": ("a job answer has a field the spec lacks", _extra_field),
+    "adds-metrics": ("job answers carry metrics, as newer deployments do", _adds_metrics),
     "wrong-status": ("delete answers 200 instead of 204", _wrong_status),
     "accepts-invalid-body": ("an invalid create body is accepted", _accepts_invalid_body),
     "ignores-token": ("requests without a token are served", _ignores_token),

@@ -62,6 +62,29 @@ def test_suite_catches_a_broken_emulator(breakage: str, tmp_path: Path) -> None:
     assert "X-Amz-Signature" not in output  # presigned URLs are filtered from reproductions
 
 
+def test_drift_is_named_and_fails_unless_allowed(tmp_path: Path) -> None:
+    """Against a service adding `metrics` to jobs, the suite names each added field as drift per
+    operation; it fails by default and passes with --allow-drift."""
+    only_jobs = ("-k", "jobs or Stateful")  # metrics ride on job answers; backends add nothing
+    code, output = run_suite(
+        "--contract-breakage", "adds-metrics", "-x", *only_jobs, report=tmp_path / "strict"
+    )
+    assert code == 1, output[-3000:]
+    assert "drift from the spec" in output
+    assert "metrics" in output
+    code, output = run_suite(
+        "--contract-breakage",
+        "adds-metrics",
+        "--allow-drift",
+        *only_jobs,
+        report=tmp_path / "allowed",
+    )
+    assert code == 0, output[-3000:]
+    drift = json.loads((tmp_path / "allowed" / "summary.json").read_text("utf-8"))["drift"]
+    assert {"operation": "get_job", "status": 200, "field": "metrics"} in drift
+    assert {"operation": "list_jobs", "status": 200, "field": "jobs/*/metrics"} in drift
+
+
 @pytest.fixture
 def emulator_process(tmp_path: Path) -> Iterator[dict[str, str]]:
     """`python -m direct_access_emulator --with-storage` in a process of its own: its settings."""
