@@ -12,6 +12,7 @@ import contextlib
 import http
 import json
 import logging
+import math
 import random
 import secrets
 import threading
@@ -75,10 +76,15 @@ _log = logging.getLogger("direct_access_emulator")
 
 
 class _Json(JSONResponse):
-    """JSON with every non-ASCII character escaped: a lone surrogate cannot break encoding."""
+    """JSON with every non-ASCII character escaped: a lone surrogate cannot break encoding.
+
+    NaN and infinities raise instead of becoming `NaN`/`Infinity`, which are not JSON: such a
+    value is a bug, answered 500 in the error shape rather than as a body clients cannot parse.
+    """
 
     def render(self, content: Any) -> bytes:
-        return json.dumps(content, ensure_ascii=True, separators=(",", ":")).encode("ascii")
+        text = json.dumps(content, ensure_ascii=True, allow_nan=False, separators=(",", ":"))
+        return text.encode("ascii")
 
 
 class ApiError(Exception):
@@ -403,16 +409,18 @@ class _Api:
         instance = self.authenticate(request)
         body = await self.read_body(request)
         try:
-            document = json.loads(body, parse_constant=_reject_constant)
+            document = json.loads(body, parse_constant=_reject_constant, parse_float=_parse_float)
         except (ValueError, RecursionError):
             raise ApiError(400, "1337", "The request body is not valid JSON.") from None
         if not isinstance(document, dict):
             raise ApiError(400, "1337", "The request body must be a JSON object.")
         if isinstance(document.get("id"), str):
             self._note_job(request, document["id"])
-        found = violations(_CREATE_SCHEMA, document)
-        if found:
-            items = [_violation_item(v) for v in found]
+        out_of_range = _out_of_range_numbers(document)
+        found = [v for v in violations(_CREATE_SCHEMA, document) if v.location not in out_of_range]
+        if found or out_of_range:
+            items = [_out_of_range_item(pointer, n) for pointer, n in out_of_range.items()]
+            items += [_violation_item(v) for v in found]
             raise ApiError(422, "1337", "Validation failed.", items=items)
         draw = request.scope.get("direct_access", {}).get("faults", _FaultDraw())
         if draw.reserved_423:
@@ -563,6 +571,50 @@ def _violation_item(violation: SpecViolation) -> dict[str, Any]:
 
 def _reject_constant(name: str) -> Any:
     raise ValueError(f"{name} is not JSON")
+
+
+class _OutOfRange(str):
+    """A JSON number beyond the float range (`1e400`), kept as its literal text.
+
+    As a float it would be an infinity, which cannot be echoed back in valid JSON.
+    """
+
+    __slots__ = ()
+
+
+def _parse_float(literal: str) -> float | _OutOfRange:
+    number = float(literal)
+    return number if math.isfinite(number) else _OutOfRange(literal)
+
+
+def _out_of_range_numbers(document: Any) -> dict[str, _OutOfRange]:
+    """Where each out-of-range number is, named as `SpecViolation.location` names fields.
+
+    Iterative, since bodies may nest as deep as the JSON parser allows.
+    """
+    found: dict[str, _OutOfRange] = {}
+    pending: list[tuple[str, Any]] = [("", document)]
+    while pending:
+        pointer, node = pending.pop()
+        if isinstance(node, _OutOfRange):
+            found[pointer] = node
+        elif isinstance(node, dict):
+            pending.extend((f"{pointer}/{key}", value) for key, value in node.items())
+        elif isinstance(node, list):
+            pending.extend((f"{pointer}/{index}", value) for index, value in enumerate(node))
+    return dict(sorted(found.items()))
+
+
+def _out_of_range_item(pointer: str, number: _OutOfRange) -> dict[str, Any]:
+    location = pointer or "/"
+    return {
+        "code": "1337",
+        "message": f"{location}: the number {number} is out of range (not a finite float64)",
+        "more_info": _MORE_INFO,
+        "location": "body",
+        "target": {"name": location, "type": "field"},
+        "value": str(number),
+    }
 
 
 def _configuration(backend: BackendConfig) -> dict[str, Any]:

@@ -419,7 +419,20 @@ def _strings(raw: Any, where: str) -> tuple[str, ...]:
 def _document(raw: Any, where: str) -> Mapping[str, Any]:
     if not isinstance(raw, dict):
         raise ConfigError(f"{where}: must be a table")
+    _check_json_numbers(raw, where)
     return MappingProxyType(raw)
+
+
+def _check_json_numbers(raw: Any, where: str) -> None:
+    """TOML has nan and inf; JSON does not, and the document is served as JSON."""
+    if isinstance(raw, float) and not math.isfinite(raw):
+        raise ConfigError(f"{where}: {raw} is not a JSON number")
+    if isinstance(raw, dict):
+        for key, value in raw.items():
+            _check_json_numbers(value, f"{where}.{key}")
+    elif isinstance(raw, list):
+        for index, value in enumerate(raw):
+            _check_json_numbers(value, f"{where}[{index}]")
 
 
 def _moment(raw: Any, where: str) -> datetime.datetime:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import concurrent.futures
 import datetime
+import json
 import statistics
 import time
 from collections.abc import Iterator
@@ -12,6 +13,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from direct_access.spec import violations
 from direct_access_emulator.config import BackendConfig, ExecutionConfig, Reservation
 from direct_access_emulator.testing import RunningEmulator, serve
 from tests.integration.emulator.support import (
@@ -296,3 +298,33 @@ def test_kept_alive_answers_are_not_held_back(emulator: RunningEmulator) -> None
             assert plain.get("/version").status_code == 200
             durations.append(time.perf_counter() - started)
     assert statistics.median(durations) < 0.025
+
+
+def _strict_json(text: str) -> object:
+    """JSON as RFC 8259 defines it: `Infinity` and `NaN` are refused."""
+
+    def refuse(name: str) -> object:
+        raise AssertionError(f"{name} is not JSON: {text}")
+
+    return json.loads(text, parse_constant=refuse)
+
+
+@pytest.mark.parametrize(
+    ("field", "literal"),
+    [("timeout_secs", "1e400"), ("extra", "-1e400"), ("timeout_secs", "1E+999")],
+)
+def test_a_number_beyond_float_range_gets_a_422_in_valid_json(
+    client: httpx.Client, field: str, literal: str
+) -> None:
+    """A number too large for a float is named in the 422; the answer never holds Infinity."""
+    body = job_body("big-number")
+    body[field] = "@"
+    raw = json.dumps(body).replace('"@"', literal).encode()
+    response = client.post("/v1/jobs", content=raw, headers={"Content-Type": "application/json"})
+    assert response.status_code == 422, response.text
+    document = _strict_json(response.text)
+    assert not violations("/components/schemas/ErrorResponse", document)
+    assert isinstance(document, dict)
+    errors = {error["target"]["name"]: error for error in document["errors"]}
+    assert errors[f"/{field}"]["value"] == literal
+    assert literal in errors[f"/{field}"]["message"]

@@ -113,6 +113,14 @@ lanes_full_429 = 1.0
         ("[faults.operations.get_job]\nreserved_423 = 1\n", "get_job.reserved_423: unknown field"),
         ('[[backends]]\nname = "a"\n[[backends]]\nname = "a"\n', "backends[1].name: duplicate"),
         ("[server\n", "not valid TOML"),
+        (
+            "[[backends]]\nproperties = { t1 = [1.0, nan] }\n",
+            r"backends[0].properties.t1[1]: nan is not a JSON number",
+        ),
+        (
+            "[[backends]]\ndefaults = { f = { x = -inf } }\n",
+            r"backends[0].defaults.f.x: -inf is not a JSON number",
+        ),
     ],
 )
 def test_a_bad_file_is_refused_naming_the_field(tmp_path: Path, text: str, field: str) -> None:
