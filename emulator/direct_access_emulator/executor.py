@@ -281,30 +281,40 @@ class JobLog:
         return "".join(f"{line}\n" for line in [*self.lines, *(extra or [])])
 
 
-def _host(url: str) -> str:
-    try:
-        return urlsplit(url).hostname or ""
-    except ValueError:
-        return ""
-
-
 class StorageExecutor:
     """Reads inputs and writes results and logs through presigned URLs, on allowed hosts only."""
 
-    def __init__(self, config: ExecutionConfig) -> None:
+    def __init__(
+        self, config: ExecutionConfig, *, transport: httpx.AsyncBaseTransport | None = None
+    ) -> None:
+        """``transport`` replaces the network (unit tests give an `httpx.MockTransport`)."""
         self.config = config
         self._allowed = {host.lower().strip("[]") for host in config.allowed_storage_hosts}
         # trust_env off: proxies from the environment must not carry job traffic elsewhere;
         # no redirects: a redirect could lead to a host that is not allowed.
         self._http = httpx.AsyncClient(
-            timeout=_HTTP_TIMEOUT_SECS, trust_env=False, follow_redirects=False
+            timeout=_HTTP_TIMEOUT_SECS,
+            trust_env=False,
+            follow_redirects=False,
+            transport=transport,
         )
 
     async def aclose(self) -> None:
         await self._http.aclose()
 
     def _check_host(self, role: str, url: str) -> None:
-        host = _host(url).lower()
+        """Refuse a URL that cannot be fetched as given or is off the allowed hosts."""
+        try:
+            parts = urlsplit(url)
+            host = (parts.hostname or "").lower()
+            # Checked here: httpx would fail on such a port deep in its connection layer, with
+            # an exception (an OverflowError in a group) that is not an httpx.HTTPError.
+            parts.port  # noqa: B018 - raises ValueError when out of range or not a number
+        except ValueError as error:
+            detail = f"the URL is malformed ({error})"
+            if role == "input":
+                raise ExecutionFailed(_reason_input_unreadable(detail)) from None
+            raise ExecutionFailed(_reason_write_failed(role, detail)) from None
         if host not in self._allowed:
             raise ExecutionFailed(_reason_host_not_allowed(role, host))
 
@@ -332,7 +342,9 @@ class StorageExecutor:
                         raise ExecutionFailed(_reason_input_unreadable("the input is too large"))
                     chunks.append(chunk)
                 return b"".join(chunks)
-        except httpx.HTTPError as error:
+        except ExecutionFailed:
+            raise
+        except Exception as error:  # any failure to read is the job's reason
             raise ExecutionFailed(_reason_input_unreadable(_describe(error))) from None
 
     async def _put(self, url: str, role: str, content: bytes, content_type: str) -> None:
@@ -340,7 +352,7 @@ class StorageExecutor:
             response = await self._http.put(
                 url, content=content, headers={"Content-Type": content_type}
             )
-        except httpx.HTTPError as error:
+        except Exception as error:  # any failure to write is the job's reason
             raise ExecutionFailed(_reason_write_failed(role, _describe(error))) from None
         if not response.is_success:
             raise ExecutionFailed(
@@ -349,9 +361,10 @@ class StorageExecutor:
 
     async def _write_logs_quietly(self, request: ExecutionRequest, text: str) -> None:
         """Write the logs of a failed job; a failure to write them is not worth reporting."""
-        if request.logs_url is None or _host(request.logs_url).lower() not in self._allowed:
+        if request.logs_url is None:
             return
         try:
+            self._check_host("logs", request.logs_url)
             await self._put(request.logs_url, "logs", text.encode(), "text/plain")
         except ExecutionFailed:
             return  # the job already failed for a better reason
@@ -415,7 +428,7 @@ class ShapeCheckingExecutor(StorageExecutor):
         return ExecutionResult(quantum_nanoseconds=max(1, int(elapsed * 1e9)))
 
 
-def _describe(error: httpx.HTTPError) -> str:
+def _describe(error: Exception) -> str:
     # The exception text can hold the URL, whose query is a credential (the signature).
     return type(error).__name__
 

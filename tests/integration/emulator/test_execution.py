@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import uuid
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
@@ -186,3 +187,17 @@ def test_a_host_not_allowed_is_never_fetched(client: httpx.Client, storage: Stor
     job = _finish(client, "elsewhere")
     assert (job["status"], job["reason_code"]) == ("Failed", 1005)
     assert "s3.example.com" in job["reason_message"]
+
+
+def test_an_input_url_with_a_port_out_of_range_fails_with_1001(
+    client: httpx.Client, storage: Storage, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A port beyond 65535 fails the job as unreadable input (1001), no executor error logged."""
+    body = storage.job("bad-port")
+    body["storage"]["input"]["presigned_url"] = "http://127.0.0.1:99999/input.json"
+    with caplog.at_level(logging.INFO, logger="direct_access_emulator"):
+        assert client.post("/v1/jobs", json=body).status_code == 204
+        job = _finish(client, "bad-port")
+    assert (job["status"], job["reason_code"]) == ("Failed", 1001)
+    assert "out of range" in job["reason_message"]
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
