@@ -12,6 +12,7 @@ import logging
 import os
 import signal
 import sys
+import tempfile
 import threading
 from collections.abc import Sequence
 from contextlib import ExitStack
@@ -63,12 +64,21 @@ def _shell_quote(value: str) -> str:
 
 
 def _write_env_file(path: Path, env: dict[str, str]) -> None:
+    """Write the file readable by its owner only, also when it replaces a more open one.
+
+    It holds the development key and, with storage, the store's secret. A new file (mode 0o600
+    from mkstemp) replaces the old one, so the secret is never in a file others can read.
+    """
     text = "".join(f"export {name}={_shell_quote(value)}\n" for name, value in env.items())
     path.parent.mkdir(parents=True, exist_ok=True)
-    # It holds the development key and, with storage, the store's secret: owner only.
-    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(descriptor, "w", encoding="utf-8") as file:
-        file.write(text)
+    descriptor, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    try:
+        with os.fdopen(descriptor, "w", encoding="utf-8") as file:
+            file.write(text)
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -108,9 +118,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
         env.update(emulator.env())
         env.update(env_s3)
-        print(json.dumps(env), flush=True)
+        # The file first: whoever sees the line may read the file at once.
         if args.env_file is not None:
             _write_env_file(args.env_file, env)
+        print(json.dumps(env), flush=True)
         while not stop.wait(0.5):
             pass
     return 0

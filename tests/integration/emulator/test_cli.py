@@ -41,8 +41,13 @@ def _closed(url: str) -> bool:
 
 
 def test_prints_the_client_variables_and_stops_on_sigterm(tmp_path: Path) -> None:
-    """One JSON line with exactly the client's variables; SIGTERM stops it with status 0."""
+    """One JSON line with exactly the client's variables; SIGTERM stops it with status 0.
+
+    The env file it replaces was world-readable; the new one is the owner's only.
+    """
     env_file = tmp_path / "emulator.env"
+    env_file.write_text("export OLD=1\n")
+    env_file.chmod(0o644)
     cli = Cli("--env-file", str(env_file))
     url = cli.env["DIRECT_ACCESS_URL"]
     assert set(cli.env) == CLIENT_KEYS
