@@ -83,7 +83,7 @@ test-fast: $(VENV)/.installed ## Only the tests, no lint or type checks
 
 # The contract suite (contract_tests/, settings in schemathesis.toml). Reports: reports/contract/.
 CONTRACT := $(BIN)/pytest contract_tests -p no:cacheprovider
-CONTRACT_EXAMPLES ?= 300
+CONTRACT_EXAMPLES ?= 400
 
 contract: $(VENV)/.installed ## The contract suite against the emulator (>= 5,000 cases)
 	$(CONTRACT) --contract-max-examples $(CONTRACT_EXAMPLES) --contract-min-cases 5000 \
