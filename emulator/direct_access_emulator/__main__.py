@@ -7,10 +7,12 @@ SIGINT or SIGTERM and shuts down cleanly. Logs (one JSON access-log line per req
 from __future__ import annotations
 
 import argparse
+import errno
 import json
 import logging
 import os
 import signal
+import socket
 import sys
 import tempfile
 import threading
@@ -113,9 +115,16 @@ def main(argv: Sequence[str] | None = None) -> int:
             env_s3 = stack.enter_context(local_s3(storage_dir)).env()
         else:
             env_s3 = {}
-        emulator = stack.enter_context(
-            serve(config, data_dir=args.data_dir, host=args.host, port=args.port)
-        )
+        try:
+            emulator = stack.enter_context(
+                serve(config, data_dir=args.data_dir, host=args.host, port=args.port)
+            )
+        except OSError as error:
+            if error.errno != errno.EADDRINUSE and not isinstance(error, socket.gaierror):
+                raise
+            reason = "already in use" if error.errno == errno.EADDRINUSE else error.strerror
+            print(f"error: cannot listen on {args.host}:{args.port}: {reason}", file=sys.stderr)
+            return 2
         env.update(emulator.env())
         env.update(env_s3)
         # The file first: whoever sees the line may read the file at once.

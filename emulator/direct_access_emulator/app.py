@@ -42,6 +42,7 @@ from direct_access_emulator.core import (
     JobNotFound,
     JobNotTerminal,
     JobService,
+    JobStore,
     LanesFull,
     Reason,
     UnknownBackend,
@@ -58,7 +59,7 @@ from direct_access_emulator.executor import (
 )
 from direct_access_emulator.store import open_store
 
-__all__ = ["ABORT_EXTENSION", "API_VERSIONS", "SERVICE_VERSION", "create_app"]
+__all__ = ["ABORT_EXTENSION", "API_VERSIONS", "SERVICE_VERSION", "AppResources", "create_app"]
 
 SERVICE_VERSION = "0.1.0-emulator"
 API_VERSIONS = ("2025-08-15",)
@@ -741,6 +742,31 @@ async def _unexpected_error_handler(request: Request, exc: Exception) -> Respons
     return error_response(ApiError(500, "500", "An internal error occurred."))
 
 
+class AppResources:
+    """What an app holds open: its running jobs, its executor, its store.
+
+    The app's lifespan closes them on shutdown; a server that never ran the lifespan (it failed
+    to start) closes them itself. Only the first `aclose` does anything.
+    """
+
+    def __init__(self, runner: JobRunner, executor: Executor, store: JobStore) -> None:
+        self._runner = runner
+        self._executor = executor
+        self._store = store
+        self.closed = False
+
+    async def aclose(self) -> None:
+        """Stop the jobs, then close the executor and the store."""
+        if self.closed:
+            return
+        self.closed = True
+        try:
+            await self._runner.aclose()
+            await self._executor.aclose()
+        finally:
+            self._store.close()
+
+
 def create_app(
     config: EmulatorConfig | None = None,
     *,
@@ -758,6 +784,8 @@ def create_app(
     runner = JobRunner(service, runs)
     api = _Api(config, service, runner)
 
+    resources = AppResources(runner, runs, store)
+
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         try:
@@ -766,9 +794,7 @@ def create_app(
                 await runs.start()
             yield
         finally:
-            await runner.aclose()
-            await runs.aclose()
-            store.close()
+            await resources.aclose()
 
     routes = [
         _route(
@@ -820,6 +846,8 @@ def create_app(
     app.state.service = service
     app.state.config = config
     app.state.executor = runs
+    # For a server that never ran the lifespan (it failed to start): closes what it opened.
+    app.state.resources = resources
     # Inside Starlette's error middleware, which would re-raise to the server after answering.
     app.add_middleware(_Envelope)
     return app

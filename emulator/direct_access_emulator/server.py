@@ -18,10 +18,11 @@ from pathlib import Path
 from typing import Any
 
 import uvicorn
+from starlette.applications import Starlette
 from starlette.types import ASGIApp
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
-from direct_access_emulator.app import ABORT_EXTENSION, create_app
+from direct_access_emulator.app import ABORT_EXTENSION, AppResources, create_app
 from direct_access_emulator.config import EmulatorConfig
 
 __all__ = ["RunningEmulator", "free_port", "serve"]
@@ -94,15 +95,43 @@ def serve(
     the emulator on purpose and show that the suite notices.
     """
     config = config or EmulatorConfig()
-    app: ASGIApp = create_app(config, data_dir=data_dir)
-    if wrap is not None:
-        app = wrap(app)
+    # Bound before the app opens its store and executor: a port in use then leaves nothing open.
+    sock = _bind(host, port)
+    try:
+        emulator = create_app(config, data_dir=data_dir)
+    except BaseException:
+        sock.close()
+        raise
+    try:
+        with _serving(emulator, sock, wrap) as bound_port:
+            yield RunningEmulator(url=_url(host, bound_port), config=config)
+    finally:
+        sock.close()
+        resources: AppResources = emulator.state.resources
+        if not resources.closed:  # the lifespan closes them; this is for a server that never ran
+            asyncio.run(resources.aclose())
+
+
+def _bind(host: str, port: int) -> socket.socket:
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     # proto given explicitly: asyncio turns Nagle off (TCP_NODELAY) only on sockets whose proto is
     # IPPROTO_TCP; with proto 0 every answer written in two parts waited ~40 ms for a delayed ACK.
     sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind((host, port))
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((host, port))
+    except BaseException:
+        sock.close()
+        raise
+    return sock
+
+
+@contextmanager
+def _serving(
+    emulator: Starlette, sock: socket.socket, wrap: Callable[[ASGIApp], ASGIApp] | None
+) -> Iterator[int]:
+    """Run uvicorn on ``sock`` in a thread until the block ends; yields the bound port."""
+    app: ASGIApp = emulator if wrap is None else wrap(emulator)
     bound_port = int(sock.getsockname()[1])
     server = uvicorn.Server(
         uvicorn.Config(
@@ -134,11 +163,10 @@ def serve(
             if time.monotonic() > deadline:
                 raise RuntimeError("the emulator did not start in time")
             time.sleep(0.01)
-        yield RunningEmulator(url=_url(host, bound_port), config=config)
+        yield bound_port
     finally:
         server.should_exit = True
         thread.join(_STOP_DEADLINE_SECS)
         if thread.is_alive():
             server.force_exit = True
             thread.join(_STOP_DEADLINE_SECS)
-        sock.close()

@@ -128,3 +128,21 @@ def test_help_documents_every_config_field() -> None:
     fields |= {"lanes_full_429"}
     missing = {name for name in fields if name not in result.stdout}
     assert not missing
+
+
+def test_a_port_in_use_is_refused_with_a_message(tmp_path: Path) -> None:
+    """--port on a port another server holds: exit 2, a one-line reason, no traceback."""
+    with socket.create_server(("127.0.0.1", 0)) as holder:
+        port = holder.getsockname()[1]
+        done = subprocess.run(
+            [sys.executable, "-m", "direct_access_emulator", "--port", str(port)],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+    assert done.returncode == 2, done.stderr
+    assert done.stdout == ""
+    assert f"127.0.0.1:{port}" in done.stderr
+    assert "already in use" in done.stderr
+    assert "Traceback" not in done.stderr
