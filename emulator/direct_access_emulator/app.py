@@ -14,6 +14,7 @@ import json
 import logging
 import math
 import random
+import re
 import secrets
 import threading
 import time
@@ -31,8 +32,13 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from direct_access.spec import SpecViolation, load_spec, violations
-from direct_access_emulator.config import BackendConfig, EmulatorConfig, FaultConfig
+from direct_access.spec import SpecViolation, violations
+from direct_access_emulator.config import (
+    IAM_TOKEN_OPERATION,
+    BackendConfig,
+    EmulatorConfig,
+    FaultConfig,
+)
 from direct_access_emulator.core import (
     BackendReserved,
     DomainError,
@@ -57,6 +63,12 @@ from direct_access_emulator.executor import (
     make_executor,
     storage_urls,
 )
+from direct_access_emulator.spec_values import (
+    DEFAULT_LOG_LEVEL,
+    OPERATIONS,
+    SpecMismatch,
+    operation,
+)
 from direct_access_emulator.store import open_store
 
 __all__ = ["ABORT_EXTENSION", "API_VERSIONS", "SERVICE_VERSION", "AppResources", "create_app"]
@@ -66,7 +78,8 @@ API_VERSIONS = ("2025-08-15",)
 #: ASGI scope extension through which the server lets the app drop a connection (faults).
 ABORT_EXTENSION = "direct_access.abort"
 
-_CREATE_SCHEMA = "/paths/~1v1~1jobs/post/requestBody/content/application~1json/schema"
+_CREATE_JOB = operation("create_job")
+_CREATE_SCHEMA = f"{_CREATE_JOB.pointer}/requestBody/content/application~1json/schema"
 _MORE_INFO = "https://cloud.ibm.com/apidocs/quantum-computing#error-handling"
 _GRANT_TYPE = "urn:ibm:params:oauth:grant-type:apikey"
 # Timers beyond this would overflow the event loop's clock; nothing runs that long anyway.
@@ -237,8 +250,10 @@ class FaultInjector:
             drop=draws[0] < faults.drop_connection,
             error_503=draws[1] < faults.error_503,
             error_500=draws[2] < faults.error_500,
-            reserved_423=operation_id == "create_job" and draws[3] < faults.reserved_423,
-            lanes_full_429=operation_id == "create_job" and draws[4] < faults.lanes_full_429,
+            reserved_423=operation_id == _CREATE_JOB.operation_id
+            and draws[3] < faults.reserved_423,
+            lanes_full_429=operation_id == _CREATE_JOB.operation_id
+            and draws[4] < faults.lanes_full_429,
         )
 
 
@@ -317,10 +332,6 @@ class _Api:
         self.runner = runner
         self.tokens = TokenIssuer(config)
         self.faults = FaultInjector(config.faults)
-        schemas = load_spec()["components"]["schemas"]
-        self.default_log_level = str(
-            schemas["CreateJobRequest"]["properties"]["log_level"]["default"]
-        )
 
     # -- plumbing
 
@@ -434,7 +445,7 @@ class _Api:
                 job_id=document["id"],
                 program_id=document["program_id"],
                 backend=document["backend"],
-                log_level=document.get("log_level", self.default_log_level),
+                log_level=document.get("log_level", DEFAULT_LOG_LEVEL),
                 timeout_secs=int(document["timeout_secs"]),
                 storage=document["storage"],
             )
@@ -659,6 +670,11 @@ def _properties(backend: BackendConfig) -> dict[str, Any]:
 Handler = Callable[[Request], Awaitable[Response]]
 
 
+def _starlette_path(template: str) -> str:
+    """The spec's path template, its parameter names as Starlette needs them: `{job_id}`."""
+    return re.sub(r"\{([^}]+)\}", lambda m: "{" + re.sub(r"\W", "_", m[1]) + "}", template)
+
+
 def _route(api: _Api, path: str, operations: Mapping[str, tuple[str, Handler]]) -> Route:
     """One route for all methods of a path; `operations` maps a method to (operationId, handler)."""
 
@@ -670,7 +686,38 @@ def _route(api: _Api, path: str, operations: Mapping[str, tuple[str, Handler]]) 
         notes["faults"] = await api.gateway_faults(request, operation_id)
         return await handler(request)
 
-    return Route(path, endpoint, methods=list(operations))
+    return Route(_starlette_path(path), endpoint, methods=list(operations))
+
+
+def _routes(api: _Api) -> list[Route]:
+    """The spec's paths and methods, each operationId answered by the handler of that name.
+
+    Plus the IAM token endpoint, IBM Cloud IAM's rather than the API's, so not in the spec.
+    """
+    handlers: dict[str, Handler] = {
+        "cancel_job": api.cancel_job,
+        "create_job": api.create_job,
+        "delete_job": api.delete_job,
+        "get_backend": api.get_backend,
+        "get_backend_configuration": api.get_backend_configuration,
+        "get_backend_defaults": api.get_backend_defaults,
+        "get_backend_lanes": api.get_backend_lanes,
+        "get_backend_properties": api.get_backend_properties,
+        "get_job": api.get_job,
+        "get_version": api.get_version,
+        "list_backends": api.list_backends,
+        "list_jobs": api.list_jobs,
+        "list_versions": api.list_versions,
+    }
+    unanswered = {op.operation_id for op in OPERATIONS} - set(handlers)
+    if unanswered:
+        raise SpecMismatch(f"no handler for the spec's operations {sorted(unanswered)}")
+    by_path: dict[str, dict[str, tuple[str, Handler]]] = {}
+    for op in OPERATIONS:
+        by_path.setdefault(op.path, {})[op.method] = (op.operation_id, handlers[op.operation_id])
+    routes = [_route(api, path, methods) for path, methods in by_path.items()]
+    routes.append(_route(api, "/identity/token", {"POST": (IAM_TOKEN_OPERATION, api.iam_token)}))
+    return routes
 
 
 # ---------------------------------------------------------------- middleware
@@ -796,46 +843,8 @@ def create_app(
         finally:
             await resources.aclose()
 
-    routes = [
-        _route(
-            api,
-            "/v1/jobs",
-            {"POST": ("create_job", api.create_job), "GET": ("list_jobs", api.list_jobs)},
-        ),
-        _route(
-            api,
-            "/v1/jobs/{job_id}",
-            {"GET": ("get_job", api.get_job), "DELETE": ("delete_job", api.delete_job)},
-        ),
-        _route(api, "/v1/jobs/{job_id}/cancel", {"POST": ("cancel_job", api.cancel_job)}),
-        _route(api, "/v1/backends", {"GET": ("list_backends", api.list_backends)}),
-        _route(api, "/v1/backends/{backend_name}", {"GET": ("get_backend", api.get_backend)}),
-        _route(
-            api,
-            "/v1/backends/{backend_name}/configuration",
-            {"GET": ("get_backend_configuration", api.get_backend_configuration)},
-        ),
-        _route(
-            api,
-            "/v1/backends/{backend_name}/properties",
-            {"GET": ("get_backend_properties", api.get_backend_properties)},
-        ),
-        _route(
-            api,
-            "/v1/backends/{backend_name}/defaults",
-            {"GET": ("get_backend_defaults", api.get_backend_defaults)},
-        ),
-        _route(
-            api,
-            "/v1/backends/{backend_name}/lanes",
-            {"GET": ("get_backend_lanes", api.get_backend_lanes)},
-        ),
-        _route(api, "/version", {"GET": ("get_version", api.get_version)}),
-        _route(api, "/versions", {"GET": ("list_versions", api.list_versions)}),
-        _route(api, "/identity/token", {"POST": ("iam_token", api.iam_token)}),
-    ]
     app = Starlette(
-        routes=routes,
+        routes=_routes(api),
         lifespan=lifespan,
         exception_handlers={
             ApiError: _api_error_handler,

@@ -18,10 +18,13 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
+from direct_access_emulator.spec_values import BACKEND_STATUSES, OPERATIONS, spec_value
+
 __all__ = [
     "AER_DEFAULT_DEVICES",
     "CONFIG_REFERENCE",
     "EXECUTORS",
+    "IAM_TOKEN_OPERATION",
     "OPERATION_IDS",
     "AuthConfig",
     "BackendConfig",
@@ -37,23 +40,12 @@ __all__ = [
     "load_config",
 ]
 
-#: The operations faults can be injected into: the spec's operationIds, the IAM endpoint, or "*".
-OPERATION_IDS = (
-    "cancel_job",
-    "create_job",
-    "delete_job",
-    "get_backend",
-    "get_backend_configuration",
-    "get_backend_defaults",
-    "get_backend_lanes",
-    "get_backend_properties",
-    "get_job",
-    "get_version",
-    "iam_token",
-    "list_backends",
-    "list_jobs",
-    "list_versions",
-)
+#: The emulator's own name for its IAM endpoint (`POST /identity/token`), which is IBM Cloud
+#: IAM's and so not in openapi.yaml.
+IAM_TOKEN_OPERATION = "iam_token"  # noqa: S105 - an operation name, not a credential
+#: The operations faults can be injected into: the spec's operationIds and the IAM endpoint.
+OPERATION_IDS = tuple(sorted({op.operation_id for op in OPERATIONS} | {IAM_TOKEN_OPERATION}))
+_STATUS_CHOICES = ", ".join(BACKEND_STATUSES)
 
 #: The executors a configuration can name: "shape" checks the input, "aer" runs it on Qiskit Aer.
 EXECUTORS = ("aer", "shape")
@@ -116,7 +108,7 @@ class BackendConfig:
     """
 
     name: str = "fake_backend"
-    status: str = "online"
+    status: str = spec_value("BackendStatus", "online")
     message: str | None = None
     version: str = "1.0.0"
     num_qubits: int = 5
@@ -219,7 +211,7 @@ Configuration file (TOML); every field is optional, shown with its default:
   device = "fake_manila"         # optional: a fake device of qiskit-ibm-runtime (qiskit extra);
                                  #   its configuration and properties are served unchanged
   noise = true                   # aer: simulate with the device's noise model (false: ideally)
-  status = "online"              # online | offline | paused (reported only)
+  status = "online"              # <backend statuses> (reported only)
   message = "..."                # optional, shown in GET /v1/backends/{name}
   version = "1.0.0"
   num_qubits = 5                 # for the generated configuration and properties (not with device)
@@ -245,7 +237,7 @@ Configuration file (TOML); every field is optional, shown with its default:
   latency_secs = 0.0             # added before answering
   reserved_423 = 0.0             # create_job only
   lanes_full_429 = 0.0           # create_job only
-"""
+""".replace("<backend statuses>", " | ".join(BACKEND_STATUSES))
 
 
 def load_config(path: Path | str) -> EmulatorConfig:
@@ -300,8 +292,8 @@ def _check_config(config: EmulatorConfig) -> None:
         if names.index(name) != index:
             raise ConfigError(f"backends[{index}].name: duplicate {name!r}")
     for index, backend in enumerate(config.backends):
-        if backend.status not in ("online", "offline", "paused"):
-            raise ConfigError(f"backends[{index}].status: must be online, offline or paused")
+        if backend.status not in BACKEND_STATUSES:
+            raise ConfigError(f"backends[{index}].status: must be one of {_STATUS_CHOICES}")
         if backend.lanes < 1:
             raise ConfigError(f"backends[{index}].lanes: must be an integer >= 1")
     _check_execution(config)
@@ -494,8 +486,8 @@ def _reservations(raw: Any, where: str) -> tuple[Reservation, ...]:
 
 
 def _status(raw: Any, where: str) -> str:
-    if raw not in ("online", "offline", "paused"):
-        raise ConfigError(f"{where}: must be online, offline or paused")
+    if raw not in BACKEND_STATUSES:
+        raise ConfigError(f"{where}: must be one of {_STATUS_CHOICES}")
     return str(raw)
 
 

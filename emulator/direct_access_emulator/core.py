@@ -14,6 +14,7 @@ from enum import StrEnum
 from typing import Any, Protocol
 
 from direct_access_emulator.config import BackendConfig, EmulatorConfig
+from direct_access_emulator.spec_values import JOB_STATUSES, SpecMismatch, spec_value
 
 __all__ = [
     "REASON_RESTARTED",
@@ -37,15 +38,21 @@ __all__ = [
 
 
 class JobStatus(StrEnum):
-    """The four statuses of the reference."""
+    """The statuses of the spec's `JobStatus`, each checked against it at import."""
 
-    RUNNING = "Running"
-    COMPLETED = "Completed"
-    CANCELLED = "Cancelled"
-    FAILED = "Failed"
+    RUNNING = spec_value("JobStatus", "Running")
+    COMPLETED = spec_value("JobStatus", "Completed")
+    CANCELLED = spec_value("JobStatus", "Cancelled")
+    FAILED = spec_value("JobStatus", "Failed")
 
 
-TERMINAL_STATUSES = frozenset({JobStatus.COMPLETED, JobStatus.CANCELLED, JobStatus.FAILED})
+if set(JobStatus) != set(JOB_STATUSES):  # a status added to the spec needs a rule here
+    raise SpecMismatch(
+        f"JobStatus in openapi.yaml is {JOB_STATUSES}, the emulator has {list(JobStatus)}"
+    )
+
+#: Every status but Running is final (api-notes, "Lifecycle").
+TERMINAL_STATUSES = frozenset(JobStatus) - {JobStatus.RUNNING}
 
 
 @dataclass(frozen=True)

@@ -24,13 +24,13 @@ from urllib.parse import urlsplit
 import httpx
 
 from direct_access_emulator.config import ExecutionConfig
+from direct_access_emulator.core import Reason, format_time
+from direct_access_emulator.spec_values import DEFAULT_LOG_LEVEL, LOG_LEVELS
 
 if TYPE_CHECKING:
     from direct_access_emulator.config import EmulatorConfig
-from direct_access_emulator.core import Reason, format_time
 
 __all__ = [
-    "LOG_LEVELS",
     "ExecutionFailed",
     "ExecutionRequest",
     "ExecutionResult",
@@ -45,9 +45,6 @@ __all__ = [
     "make_executor",
     "storage_urls",
 ]
-
-#: Log levels from the most to the least verbose; a job logs its level and above.
-LOG_LEVELS = ("debug", "info", "warning", "error", "critical")
 
 _HTTP_TIMEOUT_SECS = 10.0
 _MAX_INPUT_BYTES = 64 * 1024 * 1024
@@ -265,10 +262,11 @@ def check_input(program_id: str, document: Any) -> InputSummary:
 
 
 class JobLog:
-    """Log lines of one job, kept when at or above its level."""
+    """Log lines of one job, kept when at or above its level (the spec's default if unknown)."""
 
     def __init__(self, level: str) -> None:
-        self.threshold = LOG_LEVELS.index(level) if level in LOG_LEVELS else 2
+        known = level if level in LOG_LEVELS else DEFAULT_LOG_LEVEL
+        self.threshold = LOG_LEVELS.index(known)
         self.lines: list[str] = []
 
     def add(self, level: str, message: str) -> None:

@@ -26,11 +26,11 @@ from qiskit_aer.primitives import EstimatorV2, SamplerV2  # type: ignore[import-
 from qiskit_ibm_runtime import RuntimeDecoder, RuntimeEncoder  # type: ignore[import-untyped,unused-ignore]
 
 from direct_access_emulator.devices import Device, UnknownDevice, load_device
+from direct_access_emulator.spec_values import LOG_LEVELS
 
 __all__ = [
     "DEFAULT_PRECISION",
     "DEFAULT_SHOTS",
-    "LOG_LEVELS",
     "PROGRAM_IDS",
     "JobInputError",
     "Outcome",
@@ -39,8 +39,6 @@ __all__ = [
 ]
 
 PROGRAM_IDS = ("estimator", "sampler")
-#: The job log levels of the spec, in increasing severity; a job logs its level and above.
-LOG_LEVELS = ("debug", "info", "warning", "error", "critical")
 #: What Qiskit Runtime uses when neither the pub, the call nor the options say.
 DEFAULT_SHOTS = 4096
 DEFAULT_PRECISION = 0.015625
