@@ -13,7 +13,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +24,7 @@ from uvicorn.protocols.http.h11_impl import H11Protocol
 
 from direct_access_emulator.app import ABORT_EXTENSION, AppResources, create_app
 from direct_access_emulator.config import EmulatorConfig
+from direct_access_emulator.executor import Executor
 
 __all__ = ["RunningEmulator", "free_port", "serve"]
 
@@ -51,10 +52,15 @@ class _DroppableH11Protocol(H11Protocol):
 
 @dataclass(frozen=True)
 class RunningEmulator:
-    """A served emulator: its base URL and configuration."""
+    """A served emulator: its base URL, configuration and executor.
+
+    ``executor`` is the app's own, for tests that look inside it (the aer executor's
+    ``pool.worker_pid(job_id)``); it runs in the server's thread and event loop.
+    """
 
     url: str
     config: EmulatorConfig
+    executor: Executor = field(repr=False)
 
     def env(self, instance: int = 0) -> dict[str, str]:
         """The client's environment variables for this emulator and instance."""
@@ -104,7 +110,9 @@ def serve(
         raise
     try:
         with _serving(emulator, sock, wrap) as bound_port:
-            yield RunningEmulator(url=_url(host, bound_port), config=config)
+            yield RunningEmulator(
+                url=_url(host, bound_port), config=config, executor=emulator.state.executor
+            )
     finally:
         sock.close()
         resources: AppResources = emulator.state.resources

@@ -11,6 +11,7 @@ import asyncio
 import contextlib
 import multiprocessing
 import signal
+import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
@@ -72,6 +73,9 @@ class WorkerPool:
         self._jobs: dict[str, _JobSlot] = {}
         self._replacements: set[asyncio.Task[int | None]] = set()
         self._closed = False
+        # Read from other threads too (tests inspect a served emulator's pool): under a lock.
+        self._pids: set[int] = set()
+        self._pids_lock = threading.Lock()
         for _ in range(size):
             self._idle.put_nowait(self._start_worker())
 
@@ -79,6 +83,14 @@ class WorkerPool:
     def size(self) -> int:
         """The number of workers the pool keeps."""
         return self._size
+
+    def worker_pids(self) -> frozenset[int]:
+        """The process ids of the workers not yet ended and reaped: idle, busy or starting.
+
+        Safe to call from any thread.
+        """
+        with self._pids_lock:
+            return frozenset(self._pids)
 
     def worker_pid(self, job_id: str) -> int | None:
         """The process id of the worker running ``job_id``, or None when it is not running."""
@@ -161,6 +173,8 @@ class WorkerPool:
         while not self._idle.empty():
             workers.append(self._idle.get_nowait())
         await asyncio.gather(*(asyncio.to_thread(worker.stop) for worker in workers))
+        for worker in workers:
+            self._forget(worker)
 
     async def __aenter__(self) -> Self:
         return self
@@ -206,11 +220,20 @@ class WorkerPool:
         process.start()
         # The child holds its own copy; ours must go so that the child's death reads as EOF.
         child_end.close()
+        if process.pid is not None:
+            with self._pids_lock:
+                self._pids.add(process.pid)
         return _Worker(process, parent_end)
+
+    def _forget(self, worker: _Worker) -> None:
+        """Drop a reaped worker from `worker_pids`."""
+        with self._pids_lock:
+            self._pids.discard(worker.process.pid or 0)
 
     async def _replace(self, worker: _Worker) -> int | None:
         """Retire an ended worker, start its successor; the old one's exit code."""
         exit_code = await asyncio.to_thread(worker.reap)
+        self._forget(worker)
         if self._closed:
             return exit_code
         successor = await asyncio.to_thread(self._start_worker)

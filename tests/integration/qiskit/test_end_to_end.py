@@ -34,10 +34,12 @@ from direct_access import Client, JobFailedError, JobStatus, RetryPolicy, Settin
 from direct_access.cli import app as cli_app
 from direct_access.qiskit import Estimator, Sampler
 from direct_access.storage import S3Storage
+from direct_access_emulator.aer import AerExecutor
 from direct_access_emulator.config import BackendConfig, EmulatorConfig, ExecutionConfig
 from direct_access_emulator.devices import load_device
 from direct_access_emulator.storage import S3Settings
 from direct_access_emulator.testing import RunningEmulator, serve
+from direct_access_emulator.workers import WorkerPool
 from tests.integration.emulator.support import Cli
 
 #: The backends: as the default aer config has it (noisy, named as the device), and ideal.
@@ -135,61 +137,48 @@ def sampler(client: Client, storage: S3Storage, backend: str, **options: object)
 # ---------------------------------------------------------------- the worker processes
 
 
-def _cpu_seconds(pid: int) -> float | None:
-    """CPU time (user + system) of a live process; None once it has ended (or is a zombie)."""
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except (FileNotFoundError, ProcessLookupError):
-        return None
-    if fields[0] in ("Z", "X"):
-        return None
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+def _pool(emulator: RunningEmulator) -> WorkerPool:
+    """The served emulator's aer worker pool (started with the app)."""
+    executor = emulator.executor
+    assert isinstance(executor, AerExecutor)
+    assert executor.pool is not None
+    return executor.pool
 
 
-def _workers() -> dict[int, float]:
-    """The emulator's live worker processes (children of this process) and their CPU time."""
-    found = {}
-    for process in multiprocessing.active_children():
-        if process.name == WORKER_NAME and process.pid is not None:
-            cpu = _cpu_seconds(process.pid)
-            if cpu is not None:
-                found[process.pid] = cpu
-    return found
-
-
-def _quiet_workers(count: int) -> dict[int, float]:
-    """Wait until ``count`` workers are up and idle (warm, no CPU used for 0.3 s)."""
+def _full_pool(pool: WorkerPool) -> frozenset[int]:
+    """Wait until the pool has all its workers (none being replaced); their pids."""
     deadline = time.monotonic() + 60
-    before = _workers()
-    quiet_since = time.monotonic()
-    while True:
-        time.sleep(0.05)  # polling, bounded by the deadline
-        now = _workers()
-        if len(now) != count or any(now[pid] != before.get(pid) for pid in now):
-            quiet_since = time.monotonic()
-        elif time.monotonic() - quiet_since >= 0.3:
-            return now
-        assert time.monotonic() < deadline, f"workers never settled: {now}"
-        before = now
-
-
-def _busy_worker(baseline: dict[int, float]) -> int:
-    """The worker that started simulating since ``baseline`` (it has used 0.5 s of CPU)."""
-    deadline = time.monotonic() + 30
-    while True:
-        for pid, cpu in _workers().items():
-            if pid in baseline and cpu - baseline[pid] >= 0.5:
-                return pid
-        assert time.monotonic() < deadline, "no worker started the simulation"
+    while len(pids := pool.worker_pids()) != pool.size:
+        assert time.monotonic() < deadline, f"the pool never got back to {pool.size}: {pids}"
         time.sleep(0.02)  # polling, bounded by the deadline
+    return pids
 
 
-def _seconds_until_gone(pid: int, limit: float) -> float:
+def _busy_worker(pool: WorkerPool, job_id: str) -> int:
+    """The pid of the worker the pool gave ``job_id`` to."""
+    deadline = time.monotonic() + 30
+    while (pid := pool.worker_pid(job_id)) is None:
+        assert time.monotonic() < deadline, f"job {job_id} never reached a worker"
+        time.sleep(0.02)  # polling, bounded by the deadline
+    return pid
+
+
+def _seconds_until_gone(pool: WorkerPool, pid: int, limit: float) -> float:
+    """How long until the worker ``pid`` has ended and the pool has reaped it."""
     started = time.monotonic()
-    while _cpu_seconds(pid) is not None:
+    while pid in pool.worker_pids():
         assert time.monotonic() - started < limit, f"worker {pid} outlived its job"
         time.sleep(0.01)  # polling, bounded by the limit
     return time.monotonic() - started
+
+
+def _aer_workers() -> set[int]:
+    """The live aer worker processes that are children of this process."""
+    return {
+        process.pid
+        for process in multiprocessing.active_children()
+        if process.name == WORKER_NAME and process.pid is not None
+    }
 
 
 # ---------------------------------------------------------------- the tests
@@ -317,32 +306,41 @@ def test_malformed_input_fails_with_its_reason_also_in_the_logs(
         assert reason in logs
 
 
-def test_cancel_ends_a_long_simulation_within_a_second(client: Client, storage: S3Storage) -> None:
+def test_cancel_ends_a_long_simulation_within_a_second(
+    emulator: RunningEmulator, client: Client, storage: S3Storage
+) -> None:
     """Cancelling a job mid-simulation ends its worker within a second (job Cancelled); a fresh
     worker takes its place and the next job finishes promptly."""
-    baseline = _quiet_workers(2)
+    pool = _pool(emulator)
+    baseline = _full_pool(pool)
     job = sampler(client, storage, IDEAL).run([long_circuit()], shots=1_000_000)
-    busy = _busy_worker(baseline)
+    busy = _busy_worker(pool, job.job_id())
+    assert busy in baseline
     assert job.running()
     job.cancel()
-    assert _seconds_until_gone(busy, limit=1.0) < 1.0
+    assert _seconds_until_gone(pool, busy, limit=1.0) < 1.0
+    assert busy not in _aer_workers()
     with pytest.raises(JobFailedError) as caught:
         job.result()
     assert caught.value.job.status is JobStatus.CANCELLED
     assert job.cancelled()
     # The pool is back to two workers, one of them new.
-    after = _quiet_workers(2)
+    after = _full_pool(pool)
     assert busy not in after
-    assert set(after) != set(baseline)
+    assert after != baseline
     started = time.monotonic()
     quick = sampler(client, storage, IDEAL).run([isa(bell())], shots=100).result()
     assert quick[0].data.meas.num_shots == 100
     assert time.monotonic() - started < 5
 
 
-def test_timeout_ends_a_long_simulation(client: Client, storage: S3Storage) -> None:
+def test_timeout_ends_a_long_simulation(
+    emulator: RunningEmulator, client: Client, storage: S3Storage
+) -> None:
     """A job past its timeout_secs is Cancelled with that reason and its worker ends at once."""
-    baseline = _quiet_workers(2)
+    pool = _pool(emulator)
+    _full_pool(pool)
+    job_id = str(uuid.uuid4())
     params = {"pubs": [[long_circuit()]], "shots": 1_000_000, "version": 2}
     outcome: list[BaseException] = []
 
@@ -356,15 +354,17 @@ def test_timeout_ends_a_long_simulation(client: Client, storage: S3Storage) -> N
                 timeout_secs=2,
                 wait_timeout=30,
                 poll_interval=POLL,
+                job_id=job_id,
             )
         except BaseException as error:  # handed to the test thread
             outcome.append(error)
 
     runner = threading.Thread(target=run)
     runner.start()
-    busy = _busy_worker(baseline)
+    busy = _busy_worker(pool, job_id)
     # The timeout falls within 2 s of the start; the worker must be gone a second after that.
-    _seconds_until_gone(busy, limit=3.0)
+    _seconds_until_gone(pool, busy, limit=3.0)
+    assert busy not in _aer_workers()
     runner.join(30)
     (error,) = outcome
     assert isinstance(error, JobFailedError)
@@ -481,14 +481,12 @@ def test_the_readme_example_runs_against_the_emulator_command(tmp_path: Path) ->
 def test_workers_start_with_the_app_and_end_with_it() -> None:
     """The aer executor's workers start (and warm) when the emulator starts, before any job,
     and none is left once it stops."""
-    others = set(_workers())
     config = EmulatorConfig(execution=ExecutionConfig(executor="aer", workers=2))
     with serve(config) as running:
         assert [b.name for b in running.config.backends] == ["fake_manila", "fake_lima"]
-        deadline = time.monotonic() + 30
-        while len(set(_workers()) - others) < 2:
-            assert time.monotonic() < deadline, "the workers did not start with the app"
-            time.sleep(0.02)  # polling, bounded by the deadline
-        ours = set(_workers()) - others
+        pool = _pool(running)  # started with the app, before any job
+        ours = pool.worker_pids()
         assert len(ours) == 2
-    assert not ours & set(_workers())
+        assert ours <= _aer_workers()
+    assert pool.worker_pids() == frozenset()
+    assert not ours & _aer_workers()

@@ -161,6 +161,10 @@ async def test_crashed_worker_is_reported_and_replaced(pool: WorkerPool) -> None
     os.kill(pid, signal.SIGKILL)
     with pytest.raises(WorkerCrashed, match=r"job doomed ended unexpectedly \(exit code -9\)"):
         await task
+    deadline = asyncio.get_running_loop().time() + 30
+    while pid in pool.worker_pids() or len(pool.worker_pids()) != pool.size:
+        assert asyncio.get_running_loop().time() < deadline, "the crashed worker was not replaced"
+        await asyncio.sleep(0.01)  # polling, bounded by the deadline
     blocker = asyncio.create_task(
         pool.run("blocker", "sampler", long_input(), device=LONG_DEVICE, noise=False)
     )
@@ -243,6 +247,8 @@ async def test_close_ends_every_worker() -> None:
         outcome = await pool.run("one", "sampler", bell_input(5), device="fake_manila", noise=False)
         assert sum(counts(outcome.result).values()) == 5
         assert len(workers()) == 2
+        assert pool.worker_pids() == {p.pid for p in workers()}
     assert workers() == []
+    assert pool.worker_pids() == frozenset()
     with pytest.raises(RuntimeError, match="closed"):
         await pool.run("late", "sampler", bell_input(5), device="fake_manila", noise=False)
