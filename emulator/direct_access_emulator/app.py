@@ -3,6 +3,8 @@
 Each path is one route holding all its methods, so a wrong method gets 405 with `Allow`. Every
 non-2xx answer has the spec's `ErrorResponse` shape, unexpected exceptions included. Request
 bodies are validated against `openapi.yaml` through `direct_access.spec`; nothing is re-typed.
+Error codes are the service's (api-notes.md, "Errors") where it has one; elsewhere the emulator
+uses its own, all listed in `EMULATOR_ERROR_CODES`.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any
 from urllib.parse import parse_qs
 
@@ -71,12 +74,34 @@ from direct_access_emulator.spec_values import (
 )
 from direct_access_emulator.store import open_store
 
-__all__ = ["ABORT_EXTENSION", "API_VERSIONS", "SERVICE_VERSION", "AppResources", "create_app"]
+__all__ = [
+    "ABORT_EXTENSION",
+    "API_VERSIONS",
+    "EMULATOR_ERROR_CODES",
+    "SERVICE_VERSION",
+    "AppResources",
+    "create_app",
+]
 
 SERVICE_VERSION = "0.1.0-emulator"
 API_VERSIONS = ("2025-08-15",)
 #: ASGI scope extension through which the server lets the app drop a connection (faults).
 ABORT_EXTENSION = "direct_access.abort"
+
+#: The emulator's own error codes (`errors[].code`), for situations where api-notes.md gives the
+#: service's none. They are not the service's: each is the HTTP status as a string, so that a
+#: client matching on codes sees something stable. Every other code it sends is the service's
+#: (1200, 1201, 1216, 1231, 1232, 1233, 1291, 1306, 1337).
+EMULATOR_ERROR_CODES: Mapping[int, str] = MappingProxyType(
+    {
+        404: "404",  # a path the API does not have
+        405: "405",  # a method its path does not have
+        408: "408",  # the body was not received within server.body_timeout_secs
+        413: "413",  # the body is larger than server.max_body_bytes
+        500: "500",  # an unexpected error in the emulator, or an injected fault
+        503: "503",  # an injected fault (a 503, or a dropped connection the server cannot drop)
+    }
+)
 
 _CREATE_JOB = operation("create_job")
 _CREATE_SCHEMA = f"{_CREATE_JOB.pointer}/requestBody/content/application~1json/schema"
@@ -141,7 +166,7 @@ def _domain_error(error: DomainError) -> ApiError:
         BackendReserved: (423, "1233"),
         LanesFull: (429, "1232"),
     }
-    status, code = statuses.get(type(error), (500, "500"))
+    status, code = statuses.get(type(error), (500, EMULATOR_ERROR_CODES[500]))
     return ApiError(status, code, str(error))
 
 
@@ -344,11 +369,17 @@ class _Api:
             if abort is not None:
                 abort()
                 raise _ConnectionDropped
-            raise ApiError(503, "503", "Connection dropped (fault injection).")
+            raise ApiError(503, EMULATOR_ERROR_CODES[503], "Connection dropped (fault injection).")
         if draw.error_503:
-            raise ApiError(503, "503", "The service is temporarily unavailable (fault injection).")
+            raise ApiError(
+                503,
+                EMULATOR_ERROR_CODES[503],
+                "The service is temporarily unavailable (fault injection).",
+            )
         if draw.error_500:
-            raise ApiError(500, "500", "An internal error occurred (fault injection).")
+            raise ApiError(
+                500, EMULATOR_ERROR_CODES[500], "An internal error occurred (fault injection)."
+            )
         return draw
 
     def authenticate(self, request: Request) -> str:
@@ -377,7 +408,10 @@ class _Api:
         limit = self.config.server.max_body_bytes
         close = {"Connection": "close"}
         too_large = ApiError(
-            413, "413", f"The request body is larger than {limit} bytes.", headers=close
+            413,
+            EMULATOR_ERROR_CODES[413],
+            f"The request body is larger than {limit} bytes.",
+            headers=close,
         )
         length = request.headers.get("content-length")
         if length is not None and length.isdigit() and int(length) > limit:
@@ -394,7 +428,7 @@ class _Api:
         except TimeoutError:
             raise ApiError(
                 408,
-                "408",
+                EMULATOR_ERROR_CODES[408],
                 f"The request body was not received within "
                 f"{self.config.server.body_timeout_secs} seconds.",
                 headers=close,
@@ -753,7 +787,9 @@ class _Envelope:
         except Exception:
             _log.exception("unexpected error answering %s %s", scope["method"], scope["path"])
             if status == 0:
-                response = error_response(ApiError(500, "500", "An internal error occurred."))
+                response = error_response(
+                    ApiError(500, EMULATOR_ERROR_CODES[500], "An internal error occurred.")
+                )
                 await response(scope, receive, send_status)
         access_log.info(
             json.dumps(
@@ -782,11 +818,12 @@ async def _http_error_handler(request: Request, exc: Exception) -> Response:
         message = f"Method {request.method} is not allowed on {request.url.path}."
     else:
         message = http.HTTPStatus(status).phrase
-    return error_response(ApiError(status, str(status), message, headers=exc.headers))
+    code = EMULATOR_ERROR_CODES.get(status, str(status))
+    return error_response(ApiError(status, code, message, headers=exc.headers))
 
 
 async def _unexpected_error_handler(request: Request, exc: Exception) -> Response:
-    return error_response(ApiError(500, "500", "An internal error occurred."))
+    return error_response(ApiError(500, EMULATOR_ERROR_CODES[500], "An internal error occurred."))
 
 
 class AppResources:
