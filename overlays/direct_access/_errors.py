@@ -331,15 +331,16 @@ def _retry_after(response: httpx.Response) -> float | None:
         return max(0.0, float(value))
     except ValueError:
         pass
+    import datetime  # noqa: PLC0415 - rare path
     from email.utils import parsedate_to_datetime  # noqa: PLC0415 - rare path
 
     try:
         when = parsedate_to_datetime(value)
-    except (TypeError, ValueError):
+        if when.tzinfo is None:  # "-0000" means UTC with the zone unknown (RFC 5322)
+            when = when.replace(tzinfo=datetime.UTC)
+        return max(0.0, (when - datetime.datetime.now(datetime.UTC)).total_seconds())
+    except (TypeError, ValueError, OverflowError):
         return None
-    import datetime  # noqa: PLC0415 - rare path
-
-    return max(0.0, (when - datetime.datetime.now(datetime.UTC)).total_seconds())
 
 
 def parse_error_body(text: str) -> tuple[Any, ErrorResponse | None]:

@@ -216,3 +216,19 @@ def test_presigned_signatures_are_cut_from_messages(service: Service, settings: 
         submit(c)
     assert "abc123" not in str(caught.value)
     assert "https://s3.test/in?…" in str(caught.value)
+
+
+def test_retry_after_as_an_http_date_in_minus_0000_is_read_as_utc(
+    service: Service, settings: Settings
+) -> None:
+    """Retry-After "... -0000" (UTC, zone unknown) is a wait, not a broken answer: the 503 is
+    retried and the call succeeds."""
+    service.token()
+    past = "Wed, 21 Oct 2015 07:28:00 -0000"
+    service.add(
+        "GET", "/v1/jobs", httpx.Response(503, json=error_body(503), headers={"Retry-After": past})
+    )
+    service.json("GET", "/v1/jobs", 200, {"jobs": []})
+    with Client(settings, transport=service.transport()) as c:
+        assert c.list_jobs() == []
+    assert len(service.calls("GET", "/v1/jobs")) == 2
