@@ -11,10 +11,12 @@ from __future__ import annotations
 
 import json
 import os
+import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Literal
+from types import TracebackType
+from typing import TYPE_CHECKING, Any, Literal, Self
 
 from direct_access._errors import ConfigurationError, StorageError, redact_url
 from direct_access_api.models import CreateJobStorage, CreateJobStorageLocation, StorageType
@@ -61,7 +63,8 @@ def _boto3_client(storage: S3Storage) -> S3Client:
         raise StorageError(
             "S3 storage needs boto3: pip install 'direct-access-toolkit[storage]'"
         ) from exc
-    client: S3Client = boto3.client(
+    # A session of our own: boto3's default session is not thread-safe.
+    client: S3Client = boto3.session.Session().client(
         "s3",
         endpoint_url=storage.endpoint,
         region_name=storage.region,
@@ -82,6 +85,7 @@ class S3Storage:
 
     ``expiry_margin_secs`` is added to a job's ``timeout_secs`` for the URLs' validity, since the
     job's execution time is not wall-clock time from submission (at most seven days).
+    Safe to share between threads; `close` (or ``with``) releases the boto3 client's connections.
     """
 
     endpoint: str
@@ -93,11 +97,14 @@ class S3Storage:
     expiry_margin_secs: int = 900
     addressing_style: Literal["auto", "virtual", "path"] = "path"
     _client: S3Client | None = field(default=None, init=False, repr=False, compare=False)
+    _lock: threading.Lock = field(
+        default_factory=threading.Lock, init=False, repr=False, compare=False
+    )
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> S3Storage:
-        """From ``DIRECT_ACCESS_S3_ENDPOINT``, ``_BUCKET``, ``_REGION``, ``_ACCESS_KEY_ID``,
-        ``_SECRET_ACCESS_KEY`` and optionally ``_PREFIX``."""
+        """From ``DIRECT_ACCESS_S3_ENDPOINT``, ``_BUCKET``, ``_REGION``, ``_ACCESS_KEY_ID`` and
+        ``_SECRET_ACCESS_KEY`` (``prefix`` keeps its default)."""
         env = os.environ if environ is None else environ
 
         def get(name: str) -> str:
@@ -112,14 +119,32 @@ class S3Storage:
             region=get("REGION"),
             access_key_id=get("ACCESS_KEY_ID"),
             secret_access_key=get("SECRET_ACCESS_KEY"),
-            prefix=env.get("DIRECT_ACCESS_S3_PREFIX", "direct-access/"),
         )
 
     def s3(self) -> S3Client:
-        """The boto3 client (created on first use)."""
-        if self._client is None:
-            self._client = _boto3_client(self)
-        return self._client
+        """The boto3 client (created on first use, once, whichever thread asks first)."""
+        with self._lock:
+            if self._client is None:
+                self._client = _boto3_client(self)
+            return self._client
+
+    def close(self) -> None:
+        """Close the boto3 client's connections (a later call creates a new client)."""
+        with self._lock:
+            client, self._client = self._client, None
+        if client is not None:
+            client.close()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
 
     def _key(self, job_id: str, name: str) -> str:
         prefix = self.prefix if not self.prefix or self.prefix.endswith("/") else self.prefix + "/"
@@ -165,22 +190,26 @@ class S3Storage:
             storage=storage,
         )
 
-    def _read(
+    def _read_text(
         self,
         key: str,
         *,
         timeout: float,
-        poll_interval: float,
-        clock: Callable[[], float],
-        sleep: Callable[[float], object],
-    ) -> bytes:
+        poll_interval: float = 0.2,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], object] = time.sleep,
+        lenient: bool = False,
+    ) -> str:
+        """The object's UTF-8 text, waiting up to ``timeout`` seconds for it to appear
+        (``lenient``: undecodable bytes replaced, for logs)."""
         from botocore.exceptions import BotoCoreError, ClientError  # noqa: PLC0415
 
         deadline = clock() + timeout
         s3 = self.s3()
         while True:
             try:
-                return s3.get_object(Bucket=self.bucket, Key=key)["Body"].read()
+                data = s3.get_object(Bucket=self.bucket, Key=key)["Body"].read()
+                break
             except ClientError as exc:
                 code = str(exc.response.get("Error", {}).get("Code", ""))
                 if code not in ("NoSuchKey", "404"):
@@ -191,6 +220,10 @@ class S3Storage:
             if remaining <= 0:
                 raise StorageError(f"{key} was not written within {timeout:g} s")
             sleep(min(poll_interval, remaining))
+        try:
+            return data.decode("utf-8", errors="replace" if lenient else "strict")
+        except UnicodeDecodeError as exc:
+            raise StorageError(f"{key} is not UTF-8 text") from exc
 
     def fetch_result(
         self,
@@ -218,57 +251,13 @@ class S3Storage:
     ) -> str:
         """The job's result as the service wrote it (UTF-8 JSON text), for decoders such as
         Qiskit's `RuntimeDecoder`; waits up to ``timeout`` seconds for it to appear."""
-        data = self._read(
+        return self._read_text(
             prepared.results_key,
             timeout=timeout,
             poll_interval=poll_interval,
             clock=clock,
             sleep=sleep,
         )
-        return self._text(data, prepared.results_key)
-
-    def result_for(self, job_id: str, *, timeout: float = 30.0) -> dict[str, Any]:
-        """The result document of a job prepared earlier here (by id, for the CLI)."""
-        return self.parse_result(
-            self.result_text_for(job_id, timeout=timeout), self._key(job_id, "results.json")
-        )
-
-    def result_text_for(self, job_id: str, *, timeout: float = 30.0) -> str:
-        """The result text of a job prepared earlier here (by id, for the CLI)."""
-        key = self._key(job_id, "results.json")
-        data = self._read(
-            key, timeout=timeout, poll_interval=0.2, clock=time.monotonic, sleep=time.sleep
-        )
-        return self._text(data, key)
-
-    def logs_for(self, job_id: str, *, timeout: float = 30.0) -> str:
-        """The log text of a job prepared earlier here (by id, for the CLI)."""
-        data = self._read(
-            self._key(job_id, "logs.txt"),
-            timeout=timeout,
-            poll_interval=0.2,
-            clock=time.monotonic,
-            sleep=time.sleep,
-        )
-        return data.decode("utf-8", errors="replace")
-
-    @staticmethod
-    def _text(data: bytes, key: str) -> str:
-        try:
-            return data.decode("utf-8")
-        except UnicodeDecodeError as exc:
-            raise StorageError(f"{key} is not UTF-8 text") from exc
-
-    @staticmethod
-    def parse_result(text: str, key: str) -> dict[str, Any]:
-        """The result text as a JSON object, or `StorageError` naming ``key``."""
-        try:
-            document = json.loads(text)
-        except ValueError as exc:
-            raise StorageError(f"{key} is not JSON") from exc
-        if not isinstance(document, dict):
-            raise StorageError(f"{key} is not a JSON object")
-        return document
 
     def fetch_logs(
         self,
@@ -280,14 +269,33 @@ class S3Storage:
         sleep: Callable[[float], object] = time.sleep,
     ) -> str:
         """The job's log text, waiting up to ``timeout`` seconds for it to appear."""
-        data = self._read(
+        return self._read_text(
             prepared.logs_key,
             timeout=timeout,
             poll_interval=poll_interval,
             clock=clock,
             sleep=sleep,
+            lenient=True,
         )
-        return data.decode("utf-8", errors="replace")
+
+    def result_text_for(self, job_id: str, *, timeout: float = 30.0) -> str:
+        """The result text of a job prepared earlier here (by id, for the CLI)."""
+        return self._read_text(self._key(job_id, "results.json"), timeout=timeout)
+
+    def logs_for(self, job_id: str, *, timeout: float = 30.0) -> str:
+        """The log text of a job prepared earlier here (by id, for the CLI)."""
+        return self._read_text(self._key(job_id, "logs.txt"), timeout=timeout, lenient=True)
+
+    @staticmethod
+    def parse_result(text: str, key: str) -> dict[str, Any]:
+        """The result text as a JSON object, or `StorageError` naming ``key``."""
+        try:
+            document = json.loads(text)
+        except ValueError as exc:
+            raise StorageError(f"{key} is not JSON") from exc
+        if not isinstance(document, dict):
+            raise StorageError(f"{key} is not a JSON object")
+        return document
 
     def delete(self, prepared: PreparedStorage) -> None:
         """Remove the job's objects from the store."""
