@@ -58,9 +58,15 @@ class Settings:
     backend: str | None = None
 
     def __post_init__(self) -> None:
+        if not self.url.strip():
+            raise ConfigurationError(
+                "url (DIRECT_ACCESS_URL) is not set: the API's base URL or your client acronym"
+            )
         object.__setattr__(self, "url", _base_url(self.url, "url (DIRECT_ACCESS_URL)"))
         if not self.service_crn:
-            raise ConfigurationError("service_crn (DIRECT_ACCESS_SERVICE_CRN) is required")
+            raise ConfigurationError(
+                "service_crn (DIRECT_ACCESS_SERVICE_CRN) is required: the CRN of your instance"
+            )
         if self.api_key and self.token:
             raise ConfigurationError(
                 "give either api_key (DIRECT_ACCESS_API_KEY) or token (DIRECT_ACCESS_TOKEN), "
@@ -92,28 +98,12 @@ class Settings:
             value = env.get(name, "").strip()
             return value or None
 
-        url = get("DIRECT_ACCESS_URL")
-        if url is None:
-            raise ConfigurationError(
-                "DIRECT_ACCESS_URL is not set (the API's base URL or your client acronym)"
-            )
-        crn = get("DIRECT_ACCESS_SERVICE_CRN")
-        if crn is None:
-            raise ConfigurationError(
-                "DIRECT_ACCESS_SERVICE_CRN is not set (the CRN of your service instance)"
-            )
-        api_key, token = get("DIRECT_ACCESS_API_KEY"), get("DIRECT_ACCESS_TOKEN")
-        if api_key and token:
-            raise ConfigurationError(
-                "both DIRECT_ACCESS_API_KEY and DIRECT_ACCESS_TOKEN are set; unset one"
-            )
-        if not api_key and not token:
-            raise ConfigurationError("set DIRECT_ACCESS_API_KEY (or DIRECT_ACCESS_TOKEN)")
+        # __post_init__ checks the values; its messages name the variables.
         return cls(
-            url=_base_url(url, "DIRECT_ACCESS_URL"),
-            service_crn=crn,
-            api_key=api_key,
-            token=token,
+            url=get("DIRECT_ACCESS_URL") or "",
+            service_crn=get("DIRECT_ACCESS_SERVICE_CRN") or "",
+            api_key=get("DIRECT_ACCESS_API_KEY"),
+            token=get("DIRECT_ACCESS_TOKEN"),
             iam_url=get("DIRECT_ACCESS_IAM_URL") or DEFAULT_IAM_URL,
             api_version=get("DIRECT_ACCESS_API_VERSION"),
             backend=get("DIRECT_ACCESS_BACKEND"),
