@@ -1,7 +1,8 @@
 """Authentication as `httpx.Auth`: IAM API-key exchange with a token cache, or a static token.
 
-Both answer a 401 that survives their retry with an `AuthenticationError`: the client's response
-hook leaves 401s to the auth flow so that a refresh can happen first.
+Both answer a 401 that survives their retry with an `AuthenticationError`, and mark their
+requests (`HANDLES_401`) so that the client's response hook leaves those 401s to them; a 401 on a
+request made with any other auth is an error at once.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import threading
 import time
 import weakref
 from collections.abc import AsyncGenerator, Callable, Generator
-from typing import Any
+from typing import Any, Final
 
 import httpx
 
@@ -21,7 +22,10 @@ from direct_access._errors import IAMError, ServerError, error_from_response
 from direct_access._operations import request_operation
 from direct_access._settings import DEFAULT_IAM_URL
 
-__all__ = ["BearerAuth", "IAMAuth"]
+__all__ = ["HANDLES_401", "BearerAuth", "IAMAuth"]
+
+#: The request extension by which these flows say they answer a 401 themselves.
+HANDLES_401: Final = "direct_access.handles_401"
 
 _log = logging.getLogger("direct_access")
 _GRANT_TYPE = "urn:ibm:params:oauth:grant-type:apikey"
@@ -45,6 +49,7 @@ class BearerAuth(httpx.Auth):
 
     def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
         request.headers["Authorization"] = f"Bearer {self._token}"
+        request.extensions[HANDLES_401] = True
         response = yield request
         if response.status_code == 401:
             raise _unauthorized(response)
@@ -141,29 +146,55 @@ class IAMAuth(httpx.Auth):
         if self._token == token:
             self._token = None
 
-    def sync_auth_flow(
-        self, request: httpx.Request
-    ) -> Generator[httpx.Request, httpx.Response, None]:
+    def _steps(self, request: httpx.Request) -> Generator[_Step, httpx.Response | None, None]:
+        """The flow's decisions, once for both drivers: requests to send, and when to take and
+        give back the refresh lock (`_TAKE`, `_GIVE`)."""
+        request.extensions[HANDLES_401] = True
         token = self._valid_token()
         if token is None:
-            with self._thread_lock:
-                token = self._valid_token()
-                if token is None:
-                    token = self._accept((yield self._token_request()))
+            yield _TAKE
+            token = self._valid_token()  # another caller may have refreshed while we waited
+            if token is None:
+                token = self._accept(_answer((yield self._token_request())))
+            yield _GIVE
         request.headers["Authorization"] = f"Bearer {token}"
-        response = yield request
+        response = _answer((yield request))
         if response.status_code != 401:
             return
         _log.debug("401 from %s %s: refreshing the token once", request.method, request.url.path)
-        with self._thread_lock:
-            self._drop(token)
-            fresh = self._valid_token()
-            if fresh is None:
-                fresh = self._accept((yield self._token_request()))
+        yield _TAKE
+        self._drop(token)
+        fresh = self._valid_token()
+        if fresh is None:
+            fresh = self._accept(_answer((yield self._token_request())))
+        yield _GIVE
         request.headers["Authorization"] = f"Bearer {fresh}"
-        response = yield request
+        response = _answer((yield request))
         if response.status_code == 401:
             raise _unauthorized(response)
+
+    def sync_auth_flow(
+        self, request: httpx.Request
+    ) -> Generator[httpx.Request, httpx.Response, None]:
+        steps, held = self._steps(request), False
+        try:
+            step = next(steps)
+            while True:
+                reply = None
+                if step is _TAKE:
+                    self._thread_lock.acquire()
+                    held = True
+                elif step is _GIVE:
+                    self._thread_lock.release()
+                    held = False
+                elif isinstance(step, httpx.Request):
+                    reply = yield step
+                step = steps.send(reply)
+        except StopIteration:
+            return
+        finally:
+            if held:
+                self._thread_lock.release()
 
     def _async_lock(self) -> asyncio.Lock:
         loop = asyncio.get_running_loop()
@@ -176,23 +207,41 @@ class IAMAuth(httpx.Auth):
     async def async_auth_flow(
         self, request: httpx.Request
     ) -> AsyncGenerator[httpx.Request, httpx.Response]:
-        token = self._valid_token()
-        if token is None:
-            async with self._async_lock():
-                token = self._valid_token()
-                if token is None:
-                    token = self._accept((yield self._token_request()))
-        request.headers["Authorization"] = f"Bearer {token}"
-        response = yield request
-        if response.status_code != 401:
+        steps, lock = self._steps(request), None
+        try:
+            step = next(steps)
+            while True:
+                reply = None
+                if step is _TAKE:
+                    lock = self._async_lock()
+                    await lock.acquire()
+                elif step is _GIVE and lock is not None:
+                    lock.release()
+                    lock = None
+                elif isinstance(step, httpx.Request):
+                    reply = yield step
+                step = steps.send(reply)
+        except StopIteration:
             return
-        _log.debug("401 from %s %s: refreshing the token once", request.method, request.url.path)
-        async with self._async_lock():
-            self._drop(token)
-            fresh = self._valid_token()
-            if fresh is None:
-                fresh = self._accept((yield self._token_request()))
-        request.headers["Authorization"] = f"Bearer {fresh}"
-        response = yield request
-        if response.status_code == 401:
-            raise _unauthorized(response)
+        finally:
+            if lock is not None:
+                lock.release()
+
+
+class _LockStep:
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def __repr__(self) -> str:
+        return self.name
+
+
+_TAKE = _LockStep("take the refresh lock")
+_GIVE = _LockStep("give the refresh lock back")
+_Step = httpx.Request | _LockStep
+
+
+def _answer(response: httpx.Response | None) -> httpx.Response:
+    if response is None:  # pragma: no cover - the drivers send a response for every request
+        raise RuntimeError("the auth flow got no response")
+    return response

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import threading
+import time
+from collections.abc import Callable
 from urllib.parse import parse_qs
 
 import httpx
@@ -72,39 +74,159 @@ def test_token_is_cached_then_refreshed_ahead_of_expiry(
     assert len(service.calls("POST", "/identity/token")) == 2
 
 
-def slow_token(service: Service, gate: threading.Event, token: str = TOKEN) -> None:
+class CountingLock:
+    """A thread lock that counts the callers waiting for it (to see them blocked)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._count = threading.Lock()
+        self.waiting = 0
+
+    def acquire(self) -> bool:
+        with self._count:
+            self.waiting += 1
+        self._lock.acquire()
+        with self._count:
+            self.waiting -= 1
+        return True
+
+    def release(self) -> None:
+        self._lock.release()
+
+    def __enter__(self) -> bool:
+        return self.acquire()
+
+    def __exit__(self, *exc: object) -> None:
+        self.release()
+
+
+def until(condition: Callable[[], bool], what: str, seconds: float = 5.0) -> None:
+    """Poll ``condition`` until it holds, failing after ``seconds``."""
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline, f"never happened: {what}"
+        time.sleep(0.005)
+
+
+def concurrent_calls(
+    service: Service, settings: Settings, auth: IAMAuth, n: int = 8
+) -> tuple[list[BaseException], list[threading.Thread], Client]:
+    errors: list[BaseException] = []
+    c = Client(settings, auth=auth, transport=service.transport())
+
+    def call() -> None:
+        try:
+            c.list_jobs()
+        except BaseException as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=call) for _ in range(n)]
+    for t in threads:
+        t.start()
+    return errors, threads, c
+
+
+def gated_token(service: Service, gate: threading.Event, entered: list[str], token: str) -> None:
     def answer(request: httpx.Request) -> httpx.Response:
+        entered.append(token)
         assert gate.wait(5), "the test never released the IAM answer"
         return httpx.Response(200, json={"access_token": token, "expires_in": 3600})
 
-    service.add("POST", "/identity/token", answer, repeat=True)
+    service.add("POST", "/identity/token", answer)
 
 
 def test_one_refresh_in_flight_across_threads(service: Service, settings: Settings) -> None:
-    """Eight threads needing a token at once cause one IAM request; all use its token."""
-    gate = threading.Event()
-    slow_token(service, gate)
-    version_ok(service)
+    """Eight threads needing a token at once cause one IAM request; all use its token. The IAM
+    answer is held until one thread is inside it and the seven others wait for the lock."""
+    gate, entered = threading.Event(), list[str]()
+    gated_token(service, gate, entered, TOKEN)
+    service.json("GET", "/v1/jobs", 200, {"jobs": []}, repeat=True)
     auth = IAMAuth(KEY, IAM)
-    errors: list[BaseException] = []
-    with Client(settings, auth=auth, transport=service.transport()) as c:
-
-        def call() -> None:
-            try:
-                c.get_version()
-            except BaseException as exc:
-                errors.append(exc)
-
-        threads = [threading.Thread(target=call) for _ in range(8)]
-        for t in threads:
-            t.start()
-        gate.set()
-        for t in threads:
-            t.join(10)
+    lock = CountingLock()
+    auth._thread_lock = lock  # type: ignore[assignment]
+    errors, threads, c = concurrent_calls(service, settings, auth)
+    until(lambda: len(entered) == 1 and lock.waiting == 7, "1 refresh, 7 threads waiting")
+    gate.set()
+    for t in threads:
+        t.join(10)
+    c.close()
     assert errors == []
     assert auth.refreshes == 1
     assert len(service.calls("POST", "/identity/token")) == 1
-    assert len(service.calls("GET", "/version")) == 8
+    assert {r.headers["Authorization"] for r in service.calls("GET", "/v1/jobs")} == {
+        f"Bearer {TOKEN}"
+    }
+
+
+def test_concurrent_401s_share_one_refreshed_token_across_threads(
+    service: Service, settings: Settings
+) -> None:
+    """Eight threads whose token is refused at once fetch one new token and all re-send with it."""
+    gate, entered = threading.Event(), list[str]()
+    gated_token(service, gate, entered, "new")
+    all_sent = threading.Barrier(8, timeout=5)  # every thread is refused with the old token
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        if request.headers["Authorization"] == "Bearer old":
+            all_sent.wait()
+            return httpx.Response(401, json=error_body(401, "1200"))
+        return httpx.Response(200, json={"jobs": []})
+
+    service.add("GET", "/v1/jobs", answer, repeat=True)
+    auth = IAMAuth(KEY, IAM)
+    lock = CountingLock()
+    auth._thread_lock = lock  # type: ignore[assignment]
+    auth._token, auth._refresh_at = "old", float("inf")  # a cached token the service refuses
+    errors, threads, c = concurrent_calls(service, settings, auth)
+    until(lambda: len(entered) == 1 and lock.waiting == 7, "1 refresh, 7 threads waiting")
+    gate.set()
+    for t in threads:
+        t.join(10)
+    c.close()
+    assert errors == []
+    assert auth.refreshes == 1
+    sent = [r.headers["Authorization"] for r in service.calls("GET", "/v1/jobs")]
+    assert sorted(sent) == ["Bearer new"] * 8 + ["Bearer old"] * 8
+
+
+@pytest.mark.anyio
+async def test_concurrent_401s_share_one_refreshed_token_across_tasks(
+    service: Service, settings: Settings
+) -> None:
+    """Eight tasks whose token is refused at once fetch one new token and all re-send with it."""
+    release, all_sent = asyncio.Event(), asyncio.Event()
+    iam_calls = refused = 0
+
+    async def handler(request: httpx.Request) -> httpx.Response:
+        nonlocal iam_calls, refused
+        await request.aread()
+        service.requests.append(request)
+        if request.url.path == "/identity/token":
+            iam_calls += 1
+            await asyncio.wait_for(release.wait(), 5)
+            return httpx.Response(200, json={"access_token": "new", "expires_in": 3600})
+        if request.headers["Authorization"] == "Bearer old":
+            refused += 1
+            if refused == 8:
+                all_sent.set()
+            await asyncio.wait_for(all_sent.wait(), 5)  # every task is refused the old token
+            return httpx.Response(401, json=error_body(401, "1200"))
+        return httpx.Response(200, json={"jobs": []})
+
+    auth = IAMAuth(KEY, IAM)
+    auth._token, auth._refresh_at = "old", float("inf")
+    async with AsyncClient(settings, auth=auth, transport=httpx.MockTransport(handler)) as c:
+        tasks = [asyncio.create_task(c.list_jobs()) for _ in range(8)]
+        deadline = time.monotonic() + 5
+        while not (iam_calls == 1 and sum(r.url.path == "/v1/jobs" for r in service.requests) == 8):
+            assert time.monotonic() < deadline, "the tasks never all got their 401"
+            await asyncio.sleep(0.001)
+        for _ in range(20):  # let every task reach the lock
+            await asyncio.sleep(0)
+        release.set()
+        assert await asyncio.gather(*tasks) == [[]] * 8
+    assert auth.refreshes == 1
+    assert iam_calls == 1
 
 
 @pytest.mark.anyio
