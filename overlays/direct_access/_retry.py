@@ -6,17 +6,33 @@ job). 429 (lanes full) and 423 (backend reserved) only when the policy asks, wit
 since waiting for a lane is right in a batch pipeline but surprising elsewhere. A 409 is never
 retried: it means a duplicate id or a finished job. Tests switch the sleeps off with
 ``stamina.set_testing(True, attempts=N, cap=True)``.
+
+Every decision is logged at debug on the ``direct_access`` logger. stamina's own logging hook
+(a WARNING per retry) is kept quiet for this client's retries only: the hooks set with
+``stamina.instrumentation.set_on_retry_hooks`` stay, and still see every retry.
 """
 
 from __future__ import annotations
 
+import functools
 import logging
 import random
+import threading
 import time
 from collections.abc import Callable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
+from types import CodeType
 
 import stamina
+from stamina.instrumentation import (
+    LoggingOnRetryHook,
+    RetryDetails,
+    RetryHook,
+    StructlogOnRetryHook,
+    get_on_retry_hooks,
+    set_on_retry_hooks,
+)
 
 from direct_access._errors import (
     APIConnectionError,
@@ -77,17 +93,36 @@ class RetryPolicy:
             isinstance(exc, BackendReservedError) and self.retry_reserved
         )
 
-    def state(self, operation_id: str, clock: Callable[[], float] = time.monotonic) -> RetryState:
-        """The bookkeeping of one call (one per call: it counts and times its attempts)."""
-        return RetryState(self, operation_id, clock)
+    def state(
+        self,
+        operation_id: str,
+        clock: Callable[[], float] = time.monotonic,
+        *,
+        budget: float | None = None,
+    ) -> RetryState:
+        """The bookkeeping of one call (one per call: it counts and times its attempts).
+
+        ``budget``: seconds the caller can give the whole call (a wait's time left); a retry
+        that would end past it is not made, and `RetryState.budget_spent` says so.
+        """
+        return RetryState(self, operation_id, clock, budget)
 
 
 class RetryState:
     """One call's retries: stamina's ``on`` hook, with caps per class of failure and logging."""
 
-    def __init__(self, policy: RetryPolicy, operation_id: str, clock: Callable[[], float]) -> None:
+    def __init__(
+        self,
+        policy: RetryPolicy,
+        operation_id: str,
+        clock: Callable[[], float],
+        budget: float | None = None,
+    ) -> None:
         self.policy = policy
         self.operation_id = operation_id
+        self.budget = budget
+        #: Whether a retry was refused because it would have ended past ``budget``.
+        self.budget_spent = False
         self._clock = clock
         self._start = clock()
         self._transient = 0
@@ -95,6 +130,11 @@ class RetryState:
         #: Attempts started so far (the caller increments it); > 1 means an earlier one may
         #: have taken effect on the service without the answer reaching us.
         self.attempt = 0
+
+    @property
+    def retried(self) -> bool:
+        """Whether more than one attempt started (an earlier one may have taken effect)."""
+        return self.attempt > 1
 
     @property
     def stamina_attempts(self) -> int:
@@ -134,8 +174,9 @@ class RetryState:
             if retry_after > p.max_retry_after:
                 return self._no(exc, f"Retry-After {retry_after:g} s exceeds the policy's limit")
             wait = float(retry_after)
-        if elapsed + wait > cap:
-            return self._no(exc, f"waiting {wait:.2f} s would pass the {cap:g} s limit")
+        passes = self._passes_a_limit(elapsed + wait, cap)
+        if passes is not None:
+            return self._no(exc, f"waiting {wait:.2f} s would pass {passes}")
         _log.debug(
             "retrying %s after %s (attempt %d failed; next in %.2f s%s)",
             self.operation_id,
@@ -146,12 +187,22 @@ class RetryState:
         )
         return wait
 
+    def _passes_a_limit(self, end: float, cap: float) -> str | None:
+        """Which limit a retry ending ``end`` s after the first attempt would pass, if any."""
+        if self.budget is not None and end > self.budget:
+            self.budget_spent = True
+            return "the caller's deadline"
+        if end > cap:
+            return f"the {cap:g} s limit"
+        return None
+
     def _no(self, exc: Exception, why: str) -> bool:
         _log.debug("not retrying %s after %s: %s", self.operation_id, _name(exc), why)
         return False
 
     def retry_context(self) -> stamina._core._RetryContextIterator:
         """stamina's retry iterator for this call (for ``for`` and ``async for``)."""
+        _quiet_stamina_logging()
         return stamina.retry_context(
             on=self.decide,
             attempts=self.stamina_attempts,
@@ -159,7 +210,56 @@ class RetryState:
             wait_initial=self.policy.wait_initial,
             wait_max=max(self.policy.wait_max, self.policy.busy_wait_max),
             wait_jitter=0.0,
+        ).with_name(_NAME_PREFIX + self.operation_id, (), {})
+
+
+# stamina hooks see this name for the retries of this client.
+_NAME_PREFIX = "direct_access."
+_hooks_lock = threading.Lock()
+
+
+@functools.cache
+def _logging_hook_codes() -> frozenset[CodeType]:
+    """The code of the hooks stamina's logging factories make (each hook is a closure)."""
+    codes = set()
+    for factory in (LoggingOnRetryHook, StructlogOnRetryHook):
+        try:
+            hook = factory.hook_factory()
+        except ImportError:  # structlog is optional
+            continue
+        code = getattr(hook, "__code__", None)
+        if isinstance(code, CodeType):
+            codes.add(code)
+    return frozenset(codes)
+
+
+class _QuietForUs:
+    """A stamina logging hook that stays silent for this client's retries."""
+
+    def __init__(self, hook: RetryHook) -> None:
+        self.hook = hook
+
+    def __call__(self, details: RetryDetails) -> AbstractContextManager[None] | None:
+        if details.name.startswith(_NAME_PREFIX):
+            return None
+        return self.hook(details)
+
+
+def _quiet_stamina_logging() -> None:
+    """Wrap stamina's logging hooks in `_QuietForUs`, leaving every other hook as it is.
+
+    Checked before each call, so hooks a user sets later are wrapped too (a no-op once done).
+    """
+    hooks = get_on_retry_hooks()
+    codes = _logging_hook_codes()
+    if not any(getattr(h, "__code__", None) in codes for h in hooks):
+        return
+    with _hooks_lock:
+        hooks = get_on_retry_hooks()
+        quiet: tuple[RetryHook, ...] = tuple(
+            _QuietForUs(h) if getattr(h, "__code__", None) in codes else h for h in hooks
         )
+        set_on_retry_hooks(quiet)
 
 
 def _name(exc: Exception) -> str:

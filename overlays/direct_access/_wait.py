@@ -1,14 +1,32 @@
-"""Polling a job until it ends: terminal statuses as an exhaustive set, a deadline, backoff."""
+"""Polling a job until it ends: terminal statuses as an exhaustive set, a deadline, backoff.
+
+`wait_flow` is the one polling loop (a flow, see `_flow`); each poll gets the time left as its
+budget, so that retries inside a poll cannot carry the wait past its deadline.
+"""
 
 from __future__ import annotations
 
+import itertools
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 
-from direct_access._errors import JobTimeoutError
+from direct_access._errors import (
+    APIConnectionError,
+    DirectAccessError,
+    JobTimeoutError,
+    ServerError,
+)
+from direct_access._flow import Flow, Sleep
 from direct_access_api.models import Job, JobStatus
 
-__all__ = ["MAX_POLL_INTERVAL", "TERMINAL_STATUSES", "poll_delays", "wait_async", "wait_sync"]
+__all__ = [
+    "MAX_POLL_INTERVAL",
+    "MIN_POLL_TIME",
+    "TERMINAL_STATUSES",
+    "DeadlineReached",
+    "poll_delays",
+    "wait_flow",
+]
 
 _log = logging.getLogger("direct_access")
 
@@ -24,6 +42,12 @@ if frozenset(JobStatus) != TERMINAL_STATUSES | _ACTIVE:  # pragma: no cover - gu
 #: Polls start at ``poll_interval`` and grow by half each time up to this many seconds.
 MAX_POLL_INTERVAL = 10.0
 _GROWTH = 1.5
+#: The request timeout a poll gets at least, so that ``timeout=0`` can still look once.
+MIN_POLL_TIME = 1.0
+
+
+class DeadlineReached(DirectAccessError):
+    """A poll gave up because a retry would have ended past the wait's deadline."""
 
 
 def poll_delays(poll_interval: float, remaining: float, attempt: int) -> float:
@@ -40,23 +64,29 @@ def _check(timeout: float, poll_interval: float) -> None:
         raise ValueError("poll_interval must be positive")
 
 
-def wait_sync(
-    get_job: Callable[[str], Job],
+def wait_flow(
+    poll: Callable[[str, float], Flow[Job]],
     job_id: str,
     *,
     timeout: float,
     poll_interval: float,
     on_status: Callable[[Job], object] | None,
     clock: Callable[[], float],
-    sleep: Callable[[float], object],
-) -> Job:
-    """Poll ``get_job`` until the job is terminal; `JobTimeoutError` at the deadline."""
+) -> Flow[Job]:
+    """Poll (``poll(job_id, budget)``) until the job is terminal; `JobTimeoutError` at the
+    deadline, also when it passes during a poll (carrying the last job seen)."""
     _check(timeout, poll_interval)
     deadline = clock() + timeout
     last: Job | None = None
-    attempt = 0
-    while True:
-        job = get_job(job_id)
+    for attempt in itertools.count():
+        try:
+            job = yield from poll(job_id, max(0.0, deadline - clock()))
+        except DeadlineReached as exc:
+            raise JobTimeoutError(job_id, timeout, last) from exc.__cause__
+        except (APIConnectionError, ServerError) as exc:
+            if clock() < deadline:
+                raise
+            raise JobTimeoutError(job_id, timeout, last) from exc
         if last is None or job.status != last.status:
             _log.debug("job %s is %s", job_id, job.status.value)
         last = job
@@ -67,36 +97,5 @@ def wait_sync(
         remaining = deadline - clock()
         if remaining <= 0:
             raise JobTimeoutError(job_id, timeout, last)
-        sleep(poll_delays(poll_interval, remaining, attempt))
-        attempt += 1
-
-
-async def wait_async(
-    get_job: Callable[[str], Awaitable[Job]],
-    job_id: str,
-    *,
-    timeout: float,
-    poll_interval: float,
-    on_status: Callable[[Job], object] | None,
-    clock: Callable[[], float],
-    sleep: Callable[[float], Awaitable[object]],
-) -> Job:
-    """`wait_sync` for async code."""
-    _check(timeout, poll_interval)
-    deadline = clock() + timeout
-    last: Job | None = None
-    attempt = 0
-    while True:
-        job = await get_job(job_id)
-        if last is None or job.status != last.status:
-            _log.debug("job %s is %s", job_id, job.status.value)
-        last = job
-        if on_status is not None:
-            on_status(job)
-        if job.status in TERMINAL_STATUSES:
-            return job
-        remaining = deadline - clock()
-        if remaining <= 0:
-            raise JobTimeoutError(job_id, timeout, last)
-        await sleep(poll_delays(poll_interval, remaining, attempt))
-        attempt += 1
+        yield Sleep(poll_delays(poll_interval, remaining, attempt))
+    raise AssertionError("unreachable")  # pragma: no cover

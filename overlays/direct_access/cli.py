@@ -17,7 +17,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from direct_access._client import Client
+from direct_access._client import Client, checked_log_level
 from direct_access._errors import (
     ConfigurationError,
     DirectAccessError,
@@ -40,7 +40,7 @@ _ENV_HELP = "\n\n".join(
         "Environment variables read:",
         *(f"{name}: {meaning}" for name, meaning in ENVIRONMENT_VARIABLES.items()),
         "For jobs submit/result/logs: DIRECT_ACCESS_S3_ENDPOINT, _BUCKET, _REGION, "
-        "_ACCESS_KEY_ID, _SECRET_ACCESS_KEY (and optional _PREFIX).",
+        "_ACCESS_KEY_ID, _SECRET_ACCESS_KEY (objects under direct-access/<job id>/).",
         "Exit codes: 0 ok, 1 API error, 2 usage or configuration, 3 wait timed out, "
         "4 job Failed or Cancelled.",
     ]
@@ -156,7 +156,9 @@ def jobs_submit(  # noqa: PLR0917 - each typer option is a parameter
         str | None, typer.Option(help="Backend (default: DIRECT_ACCESS_BACKEND).")
     ] = None,
     timeout_secs: Annotated[int, typer.Option(help="Execution time limit in seconds.")] = 300,
-    log_level: Annotated[str | None, typer.Option(help="info, debug, warning...")] = None,
+    log_level: Annotated[
+        str | None, typer.Option(help="debug, info, warning, error or critical.")
+    ] = None,
     job_id: Annotated[str | None, typer.Option(help="Job id (default: a new UUID).")] = None,
     wait: Annotated[bool, typer.Option(help="Wait until the job ends.")] = False,
     as_json: JsonOption = False,
@@ -166,6 +168,9 @@ def jobs_submit(  # noqa: PLR0917 - each typer option is a parameter
 
     try:
         document = json.loads(params.read_text("utf-8"))
+        checked_log_level(log_level)  # a usage error, before anything is uploaded
+    except ConfigurationError as exc:
+        _fail(f"--log-level: {exc}", EXIT_USAGE)
     except (OSError, ValueError) as exc:
         _fail(f"cannot read {params}: {exc}", EXIT_USAGE)
     storage = _storage()

@@ -9,6 +9,7 @@ import pytest
 from typer.testing import CliRunner
 
 from direct_access.cli import EXIT_TIMEOUT, EXIT_USAGE, app
+from direct_access.storage import S3Storage
 from direct_access_emulator.storage import S3Settings
 from direct_access_emulator.testing import RunningEmulator
 from tests.integration.client.conftest import SAMPLER_PARAMS
@@ -84,3 +85,25 @@ def test_help_lists_the_environment() -> None:
     assert result.exit_code == 0
     for name in ("DIRECT_ACCESS_URL", "DIRECT_ACCESS_API_KEY", "DIRECT_ACCESS_SERVICE_CRN"):
         assert name in result.output
+
+
+def test_a_bad_log_level_is_a_usage_error_before_any_upload(
+    env: dict[str, str], tmp_path: Path, s3: S3Settings
+) -> None:
+    """jobs submit --log-level verbose exits 2 naming the option, uploads nothing, no traceback."""
+    params = tmp_path / "p.json"
+    params.write_text(json.dumps(SAMPLER_PARAMS))
+    result = CliRunner().invoke(
+        app,
+        ["jobs", "submit", str(params), "--log-level", "verbose", "--job-id", "bad-level"],
+        env=env,
+    )
+    assert result.exit_code == EXIT_USAGE, result.output
+    assert "log_level" in result.output
+    assert "Traceback" not in result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+    with S3Storage(
+        s3.endpoint, s3.bucket, s3.region, s3.access_key_id, s3.secret_access_key
+    ) as store:
+        listed = store.s3().list_objects_v2(Bucket=s3.bucket, Prefix="direct-access/bad-level/")
+    assert listed.get("KeyCount", 0) == 0

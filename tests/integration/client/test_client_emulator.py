@@ -3,9 +3,14 @@
 from __future__ import annotations
 
 import json
+import logging
 import uuid
+from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
 
+import httpx
 import pytest
+from typer.testing import CliRunner
 
 from direct_access import (
     AsyncClient,
@@ -15,7 +20,9 @@ from direct_access import (
     NotFoundError,
     Settings,
 )
+from direct_access.cli import app
 from direct_access.storage import S3Storage
+from direct_access_emulator.storage import S3Settings
 from direct_access_emulator.testing import RunningEmulator
 from tests.integration.client.conftest import SAMPLER_PARAMS
 
@@ -175,3 +182,65 @@ async def test_async_run(settings: Settings, storage: S3Storage) -> None:
             job_id=chosen,
         )
         assert again.job.id == chosen
+
+
+def test_no_secret_in_run_result_logs_or_cli(
+    emulator: RunningEmulator,
+    storage: S3Storage,
+    s3: S3Settings,
+    tmp_path: Path,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A run and a CLI session with a known key and token: repr(RunResult), the logs and every
+    line the CLI prints hold neither, nor the S3 secret, nor a presigned URL's signature."""
+    caplog.set_level(logging.DEBUG)
+    env = emulator.env()
+    key = env["DIRECT_ACCESS_API_KEY"]
+    token = httpx.post(
+        f"{env['DIRECT_ACCESS_IAM_URL']}/identity/token",
+        data={"grant_type": "urn:ibm:params:oauth:grant-type:apikey", "apikey": key},
+    ).json()["access_token"]
+    with Client(Settings.from_env(env), strict=True) as c:
+        outcome = c.run(
+            env["DIRECT_ACCESS_BACKEND"],
+            "sampler",
+            SAMPLER_PARAMS,
+            storage=storage,
+            timeout_secs=60,
+            wait_timeout=30,
+            poll_interval=0.05,
+        )
+    signature = parse_qs(
+        urlsplit(outcome.job.to_dict()["storage"]["input"]["presigned_url"]).query
+    )["X-Amz-Signature"][0]
+    texts = [repr(outcome), str(outcome)]
+    params = tmp_path / "params.json"
+    params.write_text(json.dumps(SAMPLER_PARAMS))
+    s3_env = {
+        "DIRECT_ACCESS_S3_ENDPOINT": s3.endpoint,
+        "DIRECT_ACCESS_S3_BUCKET": s3.bucket,
+        "DIRECT_ACCESS_S3_REGION": s3.region,
+        "DIRECT_ACCESS_S3_ACCESS_KEY_ID": s3.access_key_id,
+        "DIRECT_ACCESS_S3_SECRET_ACCESS_KEY": s3.secret_access_key,
+    }
+    runner = CliRunner()
+    for cli_env in (env, env | {"DIRECT_ACCESS_API_KEY": "", "DIRECT_ACCESS_TOKEN": token}):
+        submitted = runner.invoke(
+            app, ["jobs", "submit", str(params), "--wait", "--json"], env=cli_env | s3_env
+        )
+        assert submitted.exit_code == 0, submitted.output
+        job_id = json.loads(submitted.stdout)["id"]
+        texts.append(submitted.output)
+        for args in (["jobs", "get", job_id], ["jobs", "get", job_id, "--json"], ["jobs", "list"]):
+            shown = runner.invoke(app, args, env=cli_env | s3_env)
+            assert shown.exit_code == 0, shown.output
+            texts.append(shown.output)
+        texts.append(runner.invoke(app, ["jobs", "delete", job_id], env=cli_env).output)
+        texts.append(runner.invoke(app, ["jobs", "get", "missing"], env=cli_env).output)
+    # The client's records: botocore's DEBUG records show what it signs, and the in-process
+    # emulator's httpx records show the presigned URLs it writes to.
+    ours = [r.getMessage() for r in caplog.records if r.name.split(".")[0] == "direct_access"]
+    assert ours
+    everything = "\n".join(texts + ours)
+    for secret in (key, token, s3.secret_access_key, signature, "X-Amz-Signature"):
+        assert secret not in everything

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 import time
 from collections.abc import Callable, Iterator
@@ -10,6 +12,7 @@ import httpx
 import pytest
 
 from direct_access import (
+    AsyncClient,
     AuthenticationError,
     BackendReservedError,
     BadRequestError,
@@ -20,6 +23,7 @@ from direct_access import (
     IAMAuth,
     IAMError,
     JobStatus,
+    JobTimeoutError,
     NotFoundError,
     PayloadTooLargeError,
     RetryPolicy,
@@ -50,13 +54,15 @@ NOWHERE = {
 
 @pytest.fixture(scope="module")
 def slow() -> Iterator[RunningEmulator]:
-    """Jobs that run 30 s (cancelled at the end), a reserved backend, a one-lane backend."""
+    """Jobs that run 30 s (cancelled at the end), a reserved backend, one-lane backends."""
     config = EmulatorConfig(
         server=ServerConfig(max_body_bytes=2048),
         backends=(
             BackendConfig(name="main"),
             BackendConfig(name="reserved", always_reserved=True),
             BackendConfig(name="one_lane", lanes=1),
+            BackendConfig(name="run_lane", lanes=1),
+            BackendConfig(name="task_lane", lanes=1),
         ),
         execution=ExecutionConfig(duration_secs=30),
         faults=FaultConfig(operations={"cancel_job": OperationFaults(error_500=0.0)}),
@@ -71,7 +77,9 @@ def client(slow: RunningEmulator) -> Iterator[Client]:
         yield c
         for job in c.list_jobs():
             if job.status is JobStatus.RUNNING:
-                c.cancel_job(job.id)
+                # It may end between the list and the cancel (409): nothing left to stop then.
+                with contextlib.suppress(ConflictError):
+                    c.cancel_job(job.id)
 
 
 def running_job(c: Client, storage: S3Storage, job_id: str, backend: str = "main") -> str:
@@ -279,3 +287,53 @@ def test_no_secret_in_logs_or_errors(
     assert len(caplog.records) > 10
     assert key not in everything
     assert token not in everything
+
+
+def test_a_run_that_times_out_frees_its_lane(
+    slow: RunningEmulator, client: Client, storage: S3Storage
+) -> None:
+    """run(wait_timeout=0) on a one-lane backend: JobTimeoutError, and the job is cancelled and
+    deleted, so the next create on that backend is accepted (no 429)."""
+    with pytest.raises(JobTimeoutError):
+        client.run(
+            "run_lane", "sampler", SAMPLER_PARAMS, storage=storage, timeout_secs=60, wait_timeout=0
+        )
+    assert [j.id for j in client.list_jobs() if j.backend == "run_lane"] == []
+    running_job(client, storage, "after-timed-out-run", backend="run_lane")
+
+
+@pytest.mark.anyio
+async def test_a_cancelled_async_run_frees_its_lane(
+    slow: RunningEmulator, storage: S3Storage
+) -> None:
+    """Cancelling the task of AsyncClient.run cancels and deletes the job (shielded): the
+    one-lane backend accepts the next job."""
+    running = asyncio.Event()
+    async with AsyncClient(Settings.from_env(slow.env()), retry=FAST) as c:
+        task = asyncio.create_task(
+            c.run(
+                "task_lane",
+                "sampler",
+                SAMPLER_PARAMS,
+                storage=storage,
+                timeout_secs=60,
+                poll_interval=0.05,
+                on_status=lambda job: running.set(),
+            )
+        )
+        await asyncio.wait_for(running.wait(), 10)
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        assert [j.id for j in await c.list_jobs() if j.backend == "task_lane"] == []
+        prepared = await asyncio.to_thread(
+            storage.prepare, "after-cancelled-run", SAMPLER_PARAMS, 60
+        )
+        await c.submit(
+            backend="task_lane",
+            program_id="sampler",
+            storage=prepared,
+            timeout_secs=60,
+            job_id="after-cancelled-run",
+        )
+        await c.cancel_job("after-cancelled-run")

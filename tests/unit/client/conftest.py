@@ -85,7 +85,11 @@ class Service:
         # A snapshot: auth flows mutate and re-send the same request object.
         self.requests.append(
             httpx.Request(
-                request.method, request.url, headers=request.headers.copy(), content=request.content
+                request.method,
+                request.url,
+                headers=request.headers.copy(),
+                content=request.content,
+                extensions=dict(request.extensions),
             )
         )
         key = (request.method, request.url.raw_path.decode().split("?")[0])

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Callable, Generator, Mapping
 from typing import Any
 
 import httpx
@@ -9,15 +11,22 @@ import pytest
 
 from direct_access import (
     AsyncClient,
+    AuthenticationError,
     Backend,
     BackendStatus,
     Client,
+    ConfigurationError,
     CreateJobStorage,
+    CreateJobStorageLocation,
+    DirectAccessError,
     Job,
     JobStatus,
     Settings,
+    StorageError,
+    StorageType,
 )
-from tests.unit.client.conftest import API, IAM, TOKEN, Service, body_of, job_body
+from direct_access.storage import PreparedStorage, S3Storage
+from tests.unit.client.conftest import API, IAM, TOKEN, Service, body_of, error_body, job_body
 
 STORAGE = {
     "input": {"type": "s3_compatible", "presigned_url": "https://s3.test/b/in?X-Amz-Signature=a"},
@@ -192,3 +201,127 @@ def test_static_token_is_sent_without_iam(service: Service) -> None:
     with Client(settings, transport=service.transport()) as c:
         assert c.get_version() == "1"
     assert service.requests[0].headers["Authorization"] == "Bearer static-tok"
+
+
+def test_bad_arguments_are_configuration_errors(service: Service, settings: Settings) -> None:
+    """An unknown log_level or a storage mapping without results is a ConfigurationError (a
+    DirectAccessError and a ValueError) naming the argument; nothing is sent."""
+    with Client(settings, transport=service.transport()) as c:
+        with pytest.raises(ConfigurationError, match="log_level") as level:
+            c.submit(
+                backend="b",
+                program_id="sampler",
+                storage=STORAGE,
+                timeout_secs=5,
+                log_level="verbose",
+            )
+        with pytest.raises(ConfigurationError, match=r"storage.*results") as where:
+            c.submit(
+                backend="b",
+                program_id="sampler",
+                storage={"input": STORAGE["input"]},
+                timeout_secs=5,
+            )
+    for caught in (level, where):
+        assert isinstance(caught.value, DirectAccessError)
+        assert isinstance(caught.value, ValueError)
+    assert service.requests == []
+
+
+class _Auth(httpx.Auth):
+    """An auth of the caller's own: a header, no refresh."""
+
+    def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
+        request.headers["Authorization"] = "Bearer custom"
+        yield request
+
+
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [("POST", "/v1/jobs"), ("POST", "/v1/jobs/j/cancel"), ("DELETE", "/v1/jobs/j")],
+)
+def test_401_with_a_custom_auth_is_an_authentication_error(
+    service: Service, settings: Settings, method: str, path: str
+) -> None:
+    """With auth= of the caller's own, a 401 on create, cancel or delete is raised, never taken
+    for success (only the client's own auth flows answer 401s themselves)."""
+    service.json(method, path, 401, error_body(401, "1200", "Not authorized."))
+    calls: dict[str, Callable[[Client], object]] = {
+        "/v1/jobs": lambda c: c.submit(
+            backend="b", program_id="sampler", storage=STORAGE, timeout_secs=5, job_id="j"
+        ),
+        "/v1/jobs/j/cancel": lambda c: c.cancel_job("j"),
+        "/v1/jobs/j": lambda c: c.delete_job("j"),
+    }
+    with (
+        Client(settings, auth=_Auth(), transport=service.transport()) as c,
+        pytest.raises(AuthenticationError) as caught,
+    ):
+        calls[path](c)
+    assert caught.value.codes == ("1200",)
+    assert len(service.requests) == 1
+
+
+class _Store(S3Storage):
+    """Storage without a store: prepare makes presigned-looking URLs, results are given, logs
+    never written."""
+
+    def __init__(self, result: str) -> None:
+        super().__init__("http://s3.test", "b", "r", "k", "s")
+        self.result = result
+
+    def prepare(self, job_id: str, params: Mapping[str, Any], timeout_secs: int) -> PreparedStorage:
+        def at(key: str) -> CreateJobStorageLocation:
+            return CreateJobStorageLocation(
+                type_=StorageType.S3_COMPATIBLE,
+                presigned_url=f"http://s3.test/b/{key}?X-Amz-Signature=5ecret",
+            )
+
+        storage = CreateJobStorage(input_=at("in"), results=at("out"), logs=at("logs"))
+        return PreparedStorage(job_id, "b", "in", "out", "logs", 60, storage)
+
+    def fetch_result_text(self, prepared: PreparedStorage, **_: Any) -> str:
+        return self.result
+
+    def fetch_logs(self, prepared: PreparedStorage, **_: Any) -> str:
+        raise StorageError(f"{prepared.logs_key} was not written within 5 s")
+
+
+def test_run_keeps_the_result_when_no_logs_are_written(
+    service: Service, settings: Settings, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Logs are optional: run returns the result with empty logs and a warning that shows no
+    URL signature; the job is deleted; the repr shows id, status and sizes only."""
+    service.token()
+    service.add("POST", "/v1/jobs", httpx.Response(204))
+    job = job_body(
+        "j",
+        "Completed",
+        storage={
+            "input": {
+                "type": "s3_compatible",
+                "presigned_url": "http://s3.test/b/in?X-Amz-Signature=5ecret",
+            }
+        },
+    )
+    service.json("GET", "/v1/jobs/j", 200, job)
+    service.add("DELETE", "/v1/jobs/j", httpx.Response(204))
+    with Client(settings, transport=service.transport()) as c:
+        outcome = c.run(
+            "ibm_test",
+            "sampler",
+            {},
+            storage=_Store('{"results": []}'),
+            timeout_secs=60,
+            job_id="j",
+        )
+    assert outcome.result == {"results": []}
+    assert outcome.logs == ""
+    assert len(service.calls("DELETE", "/v1/jobs/j")) == 1
+    warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    assert any("no logs" in m for m in warnings)
+    assert "5ecret" not in caplog.text
+    assert "5ecret" not in repr(outcome)
+    assert repr(outcome) == (
+        "RunResult(job_id='j', status='Completed', result_chars=15, log_chars=0)"
+    )

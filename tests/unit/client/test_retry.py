@@ -6,6 +6,7 @@ import logging
 
 import httpx
 import pytest
+from stamina.instrumentation import LoggingOnRetryHook, set_on_retry_hooks
 
 from direct_access import (
     APIConnectionError,
@@ -224,11 +225,10 @@ def test_409_after_a_retried_cancel_of_a_completed_job_is_raised(
 
 
 def test_404_after_a_retried_delete_is_success(service: Service, settings: Settings) -> None:
-    """The lost first delete took effect: the job reads back as gone."""
+    """The lost first delete took effect: the 404 of the retry says so (no read-back)."""
     service.token()
     service.add("DELETE", "/v1/jobs/j", httpx.Response(502, text="bad gateway"))
     service.json("DELETE", "/v1/jobs/j", 404, error_body(404))
-    service.json("GET", "/v1/jobs/j", 404, error_body(404))
     with Client(settings, transport=service.transport()) as c:
         c.delete_job("j")
 
@@ -247,3 +247,65 @@ def test_policy_rejects_nonsense() -> None:
         RetryPolicy(attempts=0)
     with pytest.raises(ValueError, match="timeouts"):
         RetryPolicy(timeout=-1)
+
+
+@pytest.mark.parametrize(
+    "differs",
+    [
+        {"timeout_secs": 99},
+        {"log_level": "debug"},
+        {"storage": {"input": {"type": "s3_compatible", "presigned_url": "https://s3.test/other"}}},
+    ],
+)
+def test_409_after_a_retried_create_with_another_timeout_level_or_input_is_raised(
+    service: Service, settings: Settings, differs: dict[str, object]
+) -> None:
+    """Same id, backend and program but another timeout, log level or input URL: not ours."""
+    service.token()
+    service.add("POST", "/v1/jobs", refuse)
+    service.json("POST", "/v1/jobs", 409, error_body(409, "1231", "Duplicate job"))
+    service.json("GET", "/v1/jobs/j", 200, job_body("j") | {"timeout_secs": 5} | differs)
+    with Client(settings, transport=service.transport()) as c, pytest.raises(DuplicateJobError):
+        submit(c)
+
+
+def test_409_read_back_applies_the_spec_default_log_level(
+    service: Service, settings: Settings
+) -> None:
+    """A job read back with everything we sent, and the default level we did not send, is ours."""
+    service.token()
+    service.add("POST", "/v1/jobs", refuse)
+    service.json("POST", "/v1/jobs", 409, error_body(409, "1231", "Duplicate job"))
+    storage = {"input": STORAGE["input"]}
+    service.json(
+        "GET",
+        "/v1/jobs/j",
+        200,
+        job_body("j") | {"timeout_secs": 5, "log_level": "warning", "storage": storage},
+    )
+    with Client(settings, transport=service.transport()) as c:
+        assert submit(c) == "j"
+
+
+def test_a_retry_logs_no_warning_and_user_hooks_still_see_it(
+    service: Service, settings: Settings, caplog: pytest.LogCaptureFixture
+) -> None:
+    """stamina's WARNING per retry is silenced for this client (decisions are at debug on
+    direct_access); a hook the user set with stamina still sees the retry."""
+    seen: list[str] = []
+    set_on_retry_hooks([lambda details: seen.append(details.name), LoggingOnRetryHook])
+    try:
+        caplog.set_level(logging.DEBUG)
+        service.token()
+        service.json("GET", "/v1/jobs", 503, error_body(503))
+        service.json("GET", "/v1/jobs", 200, {"jobs": []})
+        with Client(settings, transport=service.transport()) as c:
+            assert c.list_jobs() == []
+    finally:
+        set_on_retry_hooks(None)
+    assert seen == ["direct_access.list_jobs"]
+    assert [r for r in caplog.records if r.levelno >= logging.WARNING] == []
+    assert any(
+        r.name == "direct_access" and r.getMessage().startswith("retrying list_jobs")
+        for r in caplog.records
+    )

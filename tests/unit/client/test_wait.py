@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import httpx
 import pytest
 
 from direct_access import (
@@ -12,8 +13,8 @@ from direct_access import (
     JobTimeoutError,
     Settings,
 )
-from direct_access._wait import MAX_POLL_INTERVAL, poll_delays
-from tests.unit.client.conftest import Service, job_body
+from direct_access._wait import MAX_POLL_INTERVAL, MIN_POLL_TIME, poll_delays
+from tests.unit.client.conftest import Service, error_body, job_body
 
 
 class FakeTime:
@@ -111,3 +112,42 @@ def test_bad_arguments_are_refused(service: Service, settings: Settings) -> None
             c.wait("j", timeout=-1)
         with pytest.raises(ValueError, match="poll_interval"):
             c.wait("j", timeout=1, poll_interval=0)
+
+
+def test_deadline_passing_during_a_poll_is_a_job_timeout(
+    service: Service, settings: Settings
+) -> None:
+    """503s after the deadline's last poll: JobTimeoutError with the last job, not ServerError,
+    and no retry or request timeout beyond the time left."""
+    service.token()
+    service.json("GET", "/v1/jobs/j", 200, job_body("j"))
+    service.add("GET", "/v1/jobs/j", httpx.Response(503, json=error_body(503)), repeat=True)
+    t = FakeTime()
+    with (
+        Client(settings, transport=service.transport(), clock=t.clock, sleep=t.sleep) as c,
+        pytest.raises(JobTimeoutError) as caught,
+    ):
+        c.wait("j", timeout=0.3, poll_interval=1.0)
+    assert caught.value.last is not None
+    assert caught.value.last.status is JobStatus.RUNNING
+    polls = service.calls("GET", "/v1/jobs/j")
+    assert len(polls) == 2
+    for poll in polls:
+        assert poll.extensions["timeout"]["read"] <= MIN_POLL_TIME
+
+
+@pytest.mark.anyio
+async def test_async_deadline_passing_during_a_poll_is_a_job_timeout(
+    service: Service, settings: Settings
+) -> None:
+    """The async wait turns a poll cut short by its deadline into JobTimeoutError too."""
+    service.token()
+    service.add("GET", "/v1/jobs/j", httpx.Response(503, json=error_body(503)), repeat=True)
+    t = FakeTime()
+    async with AsyncClient(
+        settings, transport=service.async_transport(), clock=t.clock, sleep=t.asleep
+    ) as c:
+        with pytest.raises(JobTimeoutError) as caught:
+            await c.wait("j", timeout=0.3)
+    assert caught.value.last is None
+    assert len(service.calls("GET", "/v1/jobs/j")) == 1
