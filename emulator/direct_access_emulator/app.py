@@ -490,15 +490,17 @@ class _Api:
 
     async def list_jobs(self, request: Request) -> Response:
         instance = self.authenticate(request)
-        return _Json({"jobs": [job.document() for job in self.service.list(instance)]})
+        jobs = b",".join(job.document_json for job in self.service.list(instance))
+        return Response(b'{"jobs":[' + jobs + b"]}", media_type="application/json")
 
     async def get_job(self, request: Request) -> Response:
         instance = self.authenticate(request)
         job_id = self._path_job_id(request)
         try:
-            return _Json(self.service.get(instance, job_id).document())
+            job = self.service.get(instance, job_id)
         except DomainError as error:
             raise _domain_error(error) from None
+        return Response(job.document_json, media_type="application/json")
 
     async def delete_job(self, request: Request) -> Response:
         instance = self.authenticate(request)

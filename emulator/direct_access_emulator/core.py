@@ -7,6 +7,8 @@ the runner reports execution outcomes back through `complete`, `fail` and `time_
 from __future__ import annotations
 
 import datetime
+import functools
+import json
 import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
@@ -103,6 +105,15 @@ class Job:
     def terminal(self) -> bool:
         """Whether the job reached a final status."""
         return self.status in TERMINAL_STATUSES
+
+    @functools.cached_property
+    def document_json(self) -> bytes:
+        """`document()` encoded as the API sends it (ASCII, no NaN), once per job: a job is
+        immutable, and listings re-encoded every job on every answer (see bench/)."""
+        text = json.dumps(
+            self.document(), ensure_ascii=True, allow_nan=False, separators=(",", ":")
+        )
+        return text.encode("ascii")
 
     def document(self) -> dict[str, Any]:
         """The job as Get job returns it (the spec's `Job`)."""
