@@ -97,7 +97,7 @@ emulator: $(VENV)/.installed ## Run the emulator with local storage (state in .e
 	$(BIN)/python -m direct_access_emulator --with-storage --data-dir .emulator \
 	  --env-file .emulator/env $(ARGS)
 
-bench: $(VENV)/.installed ## Benchmarks: figures and ratios against same-run baselines (reports/bench/)
+bench: $(VENV)/.installed $(GEN_VENV)/.installed ## Benchmarks: figures and ratios against same-run baselines (reports/bench/)
 	$(BIN)/python -m bench $(ARGS)
 
 clean: ## Remove virtualenvs, caches and reports
