@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import datetime
 import json
+import logging
 import math
 import re
 from collections.abc import Mapping
@@ -279,6 +280,30 @@ class JobLog:
         return "".join(f"{line}\n" for line in [*self.lines, *(extra or [])])
 
 
+class _QueryHidden(logging.Filter):
+    """Cuts the query from the URLs in httpx's request records.
+
+    httpx logs each request's URL at INFO; for storage calls that is a presigned URL, whose query
+    (the signature) is a credential while it lasts. The command turns httpx's INFO off; this also
+    covers a program that serves the emulator in-process with its own logging set-up.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.args, tuple):
+            record.args = tuple(
+                arg.copy_with(query=b"[query hidden]") if isinstance(arg, httpx.URL) and arg.query
+                else arg
+                for arg in record.args
+            )  # fmt: skip
+        return True
+
+
+def _hide_signatures_in_httpx_logs() -> None:
+    logger = logging.getLogger("httpx")
+    if not any(isinstance(existing, _QueryHidden) for existing in logger.filters):
+        logger.addFilter(_QueryHidden())
+
+
 class StorageExecutor:
     """Reads inputs and writes results and logs through presigned URLs, on allowed hosts only."""
 
@@ -288,6 +313,7 @@ class StorageExecutor:
         """``transport`` replaces the network (unit tests give an `httpx.MockTransport`)."""
         self.config = config
         self._allowed = {host.lower().strip("[]") for host in config.allowed_storage_hosts}
+        _hide_signatures_in_httpx_logs()
         # trust_env off: proxies from the environment must not carry job traffic elsewhere;
         # no redirects: a redirect could lead to a host that is not allowed.
         self._http = httpx.AsyncClient(

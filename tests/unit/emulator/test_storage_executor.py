@@ -80,3 +80,23 @@ async def test_an_unexpected_error_writing_fails_with_1006() -> None:
         await executor._put(_GOOD, "results", b"{}", "application/json")
     assert caught.value.reason.code == 1006
     await executor.aclose()
+
+
+def test_httpx_request_logs_hide_presigned_signatures(caplog: pytest.LogCaptureFixture) -> None:
+    """Once an executor exists, httpx's INFO record of a storage call carries no URL query."""
+    ShapeCheckingExecutor(ExecutionConfig())
+    signed = f"{_GOOD}?X-Amz-Credential=AK%2Fscope&X-Amz-Signature=deadbeef"
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        assert str(request.url) == signed  # the request itself keeps its signature
+        return httpx.Response(200, content=b"{}")
+
+    with (
+        caplog.at_level("INFO", logger="httpx"),
+        httpx.Client(transport=httpx.MockTransport(answer)) as http,
+    ):
+        http.get(signed)
+    logged = "\n".join(record.getMessage() for record in caplog.records)
+    assert "/bucket/object" in logged
+    assert "deadbeef" not in logged
+    assert "X-Amz-Credential" not in logged
