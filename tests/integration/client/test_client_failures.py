@@ -26,6 +26,7 @@ from direct_access import (
     JobTimeoutError,
     NotFoundError,
     PayloadTooLargeError,
+    RequestTimeoutError,
     RetryPolicy,
     ServerError,
     Settings,
@@ -125,6 +126,38 @@ def test_body_too_large(client: Client) -> None:
     """A create body over the server's limit is PayloadTooLargeError."""
     with pytest.raises(PayloadTooLargeError):
         client.submit(backend="main", program_id="x" * 3000, storage=NOWHERE, timeout_secs=5)
+
+
+class _TricklingTransport(httpx.HTTPTransport):
+    """Real HTTP, but request bodies trickle in a byte at a time: a slow link, for 408."""
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        if request.method == "POST" and request.url.path == "/v1/jobs":
+            body = request.read()
+
+            def trickle() -> Iterator[bytes]:
+                for index in range(len(body)):
+                    time.sleep(0.02)  # the slowness under test, not a wait for a condition
+                    yield body[index : index + 1]
+
+            request = httpx.Request(
+                request.method, request.url, headers=request.headers, content=trickle()
+            )
+        return super().handle_request(request)
+
+
+def test_slow_body_is_request_timeout() -> None:
+    """A create body slower than the server's read limit is RequestTimeoutError (408)."""
+    config = EmulatorConfig(server=ServerConfig(body_timeout_secs=0.5))
+    with (
+        serve(config) as emulator,
+        Client(
+            Settings.from_env(emulator.env()), retry=None, transport=_TricklingTransport()
+        ) as client,
+        pytest.raises(RequestTimeoutError) as caught,
+    ):
+        client.submit(backend="fake_backend", program_id="sampler", storage=NOWHERE, timeout_secs=5)
+    assert caught.value.status_code == 408
 
 
 def test_reserved_backend(client: Client) -> None:
