@@ -166,7 +166,12 @@ def local_s3(
     """
     weed = weed_binary()
     temporary = data_dir is None
-    root = Path(tempfile.mkdtemp(prefix="direct-access-s3-")) if data_dir is None else data_dir
+    # Absolute: weed runs inside this folder and is also given paths to files in it.
+    root = (
+        Path(tempfile.mkdtemp(prefix="direct-access-s3-"))
+        if data_dir is None
+        else data_dir.resolve()
+    )
     root.mkdir(parents=True, exist_ok=True)
     (root / "data").mkdir(exist_ok=True)
     access_key = "DA" + secrets.token_hex(8).upper()

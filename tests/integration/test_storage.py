@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import socket
 import time
+from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 import boto3
 import httpx
+import pytest
 from botocore.config import Config
 
 from direct_access_emulator.storage import S3Settings, local_s3
@@ -75,3 +77,12 @@ def test_listens_on_loopback_only_and_stops() -> None:
         # SO_REUSEADDR: connections the server closed may linger in TIME_WAIT; a listener would not.
         probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         probe.bind(("127.0.0.1", port))
+
+
+def test_a_relative_data_dir_works(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A data dir given relative to the working directory (make emulator's `.emulator`) starts."""
+    monkeypatch.chdir(tmp_path)
+    with local_s3(Path("state")) as settings:
+        s3_client(settings).put_object(Bucket=settings.bucket, Key="k", Body=b"v")
+    assert (tmp_path / "state" / "s3-identities.json").is_file()
+    assert not (tmp_path / "state" / "state").exists()
