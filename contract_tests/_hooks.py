@@ -12,11 +12,13 @@ from __future__ import annotations
 import hashlib
 import itertools
 import json
+import re
 import threading
 import time
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import quote
 
 import httpx
 import schemathesis
@@ -55,6 +57,7 @@ class RunRecord:
     failures: Counter[tuple[str, int]] = field(default_factory=Counter)
     created: dict[str, str] = field(default_factory=dict)  # job id -> identity name, not removed
     removed: int = 0
+    unremovable: set[str] = field(default_factory=set)
     drift: set[Drift] = field(default_factory=set)
     schema_document: dict[str, Any] = field(default_factory=dict)
     settings: Any = None  # schemathesis' SchemathesisConfig, built by conftest
@@ -131,7 +134,7 @@ def before_call(context: HookContext, case: Case, kwargs: dict[str, Any]) -> Non
     if _operation_id(case) != "create_job":
         return
     with state.lock:
-        if len(state.created) + state.removed >= state.max_jobs:
+        if len(state.created) + state.removed + len(state.unremovable) >= state.max_jobs:
             raise RuntimeError(
                 f"the suite reached its cap of {state.max_jobs} created jobs "
                 "(--contract-max-jobs); it creates no more"
@@ -150,17 +153,29 @@ def after_call(context: HookContext, case: Case, response: Response) -> None:
             and target is not None
             and isinstance(case.body, dict)
         ):
+            job_id = str(case.body.get("id"))
             headers = {str(k): str(v) for k, v in response.request.headers.items()}
             identity = target.identity_for(headers)
-            state.created[str(case.body.get("id"))] = identity.name if identity else "?"
+            if _PLAIN_ID.fullmatch(job_id):
+                state.created[job_id] = identity.name if identity else "?"
+            else:
+                # A create the service accepted with an id that a path cannot carry unchanged:
+                # removing it could name another job, so it is reported, never touched.
+                state.unremovable.add(job_id)
+
+
+# A job id that can be named in a path as is: only these are ever cancelled or deleted.
+_PLAIN_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._~-]*")
 
 
 def remove_created_jobs(deadline_secs: float = 120.0) -> list[str]:
     """Cancel and delete every job this run created so far; return those that could not be.
 
-    Each job is removed as the identity that created it. Called between stateful scenarios, so
-    that each starts with the backend's lanes free (a deployment has few), and at the end of the
-    run, after a failure or Ctrl-C too.
+    Each job is removed as the identity that created it, its id quoted in the path. Only a 409
+    (the job is still stopping) is waited out; a 401 gets fresh tokens once (a deployment's
+    token may expire during a long run). Called between stateful scenarios, so that each starts
+    with the backend's lanes free (a deployment has few), and at the end of the run, after a
+    failure or Ctrl-C too.
     """
     target = state.target
     if target is None:
@@ -168,16 +183,21 @@ def remove_created_jobs(deadline_secs: float = 120.0) -> list[str]:
     with state.lock:
         created = dict(state.created)
     left: list[str] = []
-    by_name = {identity.name: identity for identity in target.identities}
+    refreshed = False
     with httpx.Client(base_url=target.url, timeout=30) as http:
         for job_id, owner in created.items():
-            headers = by_name.get(owner, target.identities[0]).headers()
-            http.post(f"/v1/jobs/{job_id}/cancel", headers=headers)
+            path = f"/v1/jobs/{quote(job_id, safe='')}"
             deadline = time.monotonic() + deadline_secs
-            status = http.delete(f"/v1/jobs/{job_id}", headers=headers).status_code
-            while status not in (204, 404) and time.monotonic() < deadline:
+            while True:
+                headers = target.identity(owner).headers()
+                http.post(f"{path}/cancel", headers=headers)
+                status = http.delete(path, headers=headers).status_code
+                if status == 401 and not refreshed and target.refresh_tokens():
+                    refreshed = True
+                    continue
+                if status != 409 or time.monotonic() > deadline:
+                    break
                 time.sleep(0.1)  # the job is still stopping; polled against the deadline
-                status = http.delete(f"/v1/jobs/{job_id}", headers=headers).status_code
             if status in (204, 404):
                 with state.lock:
                     state.created.pop(job_id, None)

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 import httpx
 
+from direct_access import Settings
 from direct_access_emulator.storage import S3Settings
 
 if TYPE_CHECKING:
@@ -58,12 +59,30 @@ class Target:
     identities: tuple[Identity, ...]
     s3: S3Settings | None
     run_id: str = field(default_factory=lambda: secrets.token_hex(4))
+    iam_url: str = ""
+    api_keys: dict[str, str] = field(default_factory=dict, repr=False)  # identity -> API key
     input_key: str = ""
     _s3_client: Any = field(default=None, repr=False)
 
     @property
     def job_prefix(self) -> str:
         return f"{JOB_PREFIX}{self.run_id}-"
+
+    def identity(self, name: str) -> Identity:
+        """The identity called ``name`` (the first one if unknown)."""
+        return next((i for i in self.identities if i.name == name), self.identities[0])
+
+    def refresh_tokens(self) -> bool:
+        """Fetch new tokens where API keys are known; whether any token changed."""
+        if not self.api_keys:
+            return False
+        self.identities = tuple(
+            Identity(i.name, i.service_crn, fetch_token(self.iam_url, self.api_keys[i.name]))
+            if i.name in self.api_keys
+            else i
+            for i in self.identities
+        )
+        return True
 
     def identity_for(self, headers: Mapping[str, str]) -> Identity | None:
         crn = next((v for k, v in headers.items() if k.lower() == "service-crn"), None)
@@ -99,7 +118,8 @@ class Target:
         """The `storage` of a create body: presigned URLs to the target's store."""
         assert self.s3 is not None
         client, bucket = self.s3_client(), self.s3.bucket
-        expires = max(60, min(7 * 24 * 3600, timeout_secs + 600))
+        # Short-lived: a URL that reaches a report or a terminal is useless soon after the run.
+        expires = max(60, min(900, timeout_secs + 60))
 
         def location(method: str, key: str) -> dict[str, str]:
             url = client.generate_presigned_url(
@@ -201,12 +221,16 @@ def deployment_target(
             raise RuntimeError(f"--deployment needs {name} in the environment")
         return value
 
-    url = need("DIRECT_ACCESS_URL")
     crn = need("DIRECT_ACCESS_SERVICE_CRN")
+    # The client's own reading of the variables: a client acronym may stand for the URL.
+    settings = Settings.from_env({**environ, "DIRECT_ACCESS_URL": need("DIRECT_ACCESS_URL")})
+    url = settings.url
+    iam = settings.iam_url
     token = environ.get("DIRECT_ACCESS_TOKEN", "").strip()
+    api_keys: dict[str, str] = {}
     if not token:
-        iam = environ.get("DIRECT_ACCESS_IAM_URL", "").strip() or "https://iam.cloud.ibm.com"
-        token = fetch_token(iam, need("DIRECT_ACCESS_API_KEY"))
+        api_keys["caller"] = need("DIRECT_ACCESS_API_KEY")
+        token = fetch_token(iam, api_keys["caller"])
     chosen = backend or need("DIRECT_ACCESS_BACKEND")
     s3 = S3Settings(
         endpoint=need("DIRECT_ACCESS_S3_ENDPOINT"),
@@ -221,6 +245,8 @@ def deployment_target(
         backend=chosen,
         identities=(Identity(name="caller", service_crn=crn, token=token),),
         s3=s3,
+        iam_url=iam,
+        api_keys=api_keys,
     )
     target.upload_input()
     yield target

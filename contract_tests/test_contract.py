@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import hypothesis
 import schemathesis
 
 from contract_tests._hooks import remove_created_jobs, state
@@ -33,3 +34,15 @@ class StatefulChains(schema.as_state_machine()):  # type: ignore[misc]
 
 
 TestStatefulChains = StatefulChains.TestCase
+# schemathesis' pytest integration runs the state machine with its own defaults; these make the
+# stateful phase follow schemathesis.toml and the suite's options like the other phases: a
+# derandomized run (same seed, same chains), a quarter of the cases per operation as scenarios,
+# and `phases.stateful.max-steps` steps each.
+_project = state.settings.projects.default
+TestStatefulChains.settings = hypothesis.settings(
+    _project.get_hypothesis_settings(phase="stateful"),
+    max_examples=max(10, (_project.generation.max_examples or 100) // 4),
+    stateful_step_count=_project.phases.stateful.max_steps or 6,
+    derandomize=True,
+    database=None,
+)
