@@ -145,9 +145,11 @@ def _inline(node: Any, seen: tuple[str, ...] = ()) -> Any:
         siblings = {k: _inline(v, seen) for k, v in node.items() if k != "$ref"}
         if set(siblings) <= _ANNOTATIONS and isinstance(target, dict):
             return {**target, **siblings}
-        return {**siblings, "allOf": [target]}
+        return {**siblings, "allOf": [target, *siblings.get("allOf", [])]}
     if isinstance(ref, str) and ref.startswith("#/"):
-        return {**node, "$ref": f"{SPEC_URI}{ref}"}
+        # A cycle: the `$ref` stays, resolved through the registry; its siblings are inlined.
+        inlined = {key: _inline(value, seen) for key, value in node.items() if key != "$ref"}
+        return {**inlined, "$ref": f"{SPEC_URI}{ref}"}
     return {key: _inline(value, seen) for key, value in node.items()}
 
 

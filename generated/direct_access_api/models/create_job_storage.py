@@ -24,15 +24,21 @@ class CreateJobStorage:
             input_ (CreateJobStorageLocation): A `StorageLocation` as a create request must give it. The only storage type
                 is
                 `s3_compatible`, for which "presigned_url is required", so it is required here, and must be
-                an absolute http(s) URL with no white space, since the service fetches it.
+                an absolute http(s) URL of printable ASCII with no space, since the service fetches it
+                (a class such as `\\S` is avoided on purpose: ECMA-262 and Python disagree on which
+                characters are space, so generators and validators would disagree).
             results (CreateJobStorageLocation): A `StorageLocation` as a create request must give it. The only storage type
                 is
                 `s3_compatible`, for which "presigned_url is required", so it is required here, and must be
-                an absolute http(s) URL with no white space, since the service fetches it.
+                an absolute http(s) URL of printable ASCII with no space, since the service fetches it
+                (a class such as `\\S` is avoided on purpose: ECMA-262 and Python disagree on which
+                characters are space, so generators and validators would disagree).
             logs (CreateJobStorageLocation | Unset): A `StorageLocation` as a create request must give it. The only storage
                 type is
                 `s3_compatible`, for which "presigned_url is required", so it is required here, and must be
-                an absolute http(s) URL with no white space, since the service fetches it.
+                an absolute http(s) URL of printable ASCII with no space, since the service fetches it
+                (a class such as `\\S` is avoided on purpose: ECMA-262 and Python disagree on which
+                characters are space, so generators and validators would disagree).
     """
 
     input_: CreateJobStorageLocation

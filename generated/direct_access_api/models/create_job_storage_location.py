@@ -17,7 +17,9 @@ T = TypeVar("T", bound="CreateJobStorageLocation")
 class CreateJobStorageLocation:
     """A `StorageLocation` as a create request must give it. The only storage type is
     `s3_compatible`, for which "presigned_url is required", so it is required here, and must be
-    an absolute http(s) URL with no white space, since the service fetches it.
+    an absolute http(s) URL of printable ASCII with no space, since the service fetches it
+    (a class such as `\\S` is avoided on purpose: ECMA-262 and Python disagree on which
+    characters are space, so generators and validators would disagree).
 
         Attributes:
             type_ (StorageType): The kind of storage location. The reference's enum has only `s3_compatible`, while its
