@@ -3,7 +3,7 @@
 Also `adds-metrics`, which makes the emulator answer like a newer deployment (drift).
 
 Each is ASGI middleware put around the emulator's app (`serve(..., wrap=...)`) when the suite runs
-with `--contract-breakage NAME`; tests/integration/test_contract_catches.py runs the suite once
+with `--contract-breakage NAME`; tests/integration/test_contract_suite.py runs the suite once
 per breakage and expects it to fail with the check that names the fault.
 """
 
@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable, MutableMapping
+from collections.abc import Awaitable, Callable, MutableMapping
 from dataclasses import dataclass, field
+from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -68,84 +69,88 @@ def _with_headers(scope: Scope, identity: Identity) -> Scope:
     return {**scope, "headers": headers}
 
 
-def _extra_field(app: ASGIApp, breakage: Breakage) -> ASGIApp:
-    """A job answer carries a field the spec does not define."""
-
-    async def broken(scope: Scope, receive: Receive, send: Send) -> None:
-        if (
-            scope["type"] != "http"
-            or scope["method"] != "GET"
-            or not _JOB_PATH.match(scope["path"])
-        ):
-            await app(scope, receive, send)
-            return
-        start, body = await _collect(app, scope, receive)
-        if start["status"] == 200:
-            document = json.loads(body)
-            document["debug_trace"] = "internal"
-            body = json.dumps(document).encode()
-        await _answer(send, start["status"], list(start.get("headers", [])), body)
-
-    return broken
+# An answer as the rewriting breakages see and return it: (status, headers, body).
+Answer = tuple[int, list[tuple[bytes, bytes]], bytes]
+Rewrite = Callable[[Scope, Receive, Answer], Awaitable[Answer]]
 
 
-def _adds_metrics(app: ASGIApp, breakage: Breakage) -> ASGIApp:
-    """Like a newer deployment (api-notes): every job answer carries `metrics`, which the
-    published reference, and so the spec, does not have. Drift, not a broken answer."""
-    metrics = {
-        "circuits_execution_time_ns": 1200,
-        "timestamps": {"created": "2025-01-15T10:20:30Z", "finished": "2025-01-15T10:20:31Z"},
-    }
+def _rewriting(
+    applies: Callable[[Scope], bool], rewrite: Rewrite
+) -> Callable[[ASGIApp, Breakage], ASGIApp]:
+    """A breakage that runs the app for the requests it ``applies`` to, then rewrites the answer."""
 
-    async def newer(scope: Scope, receive: Receive, send: Send) -> None:
-        if (
-            scope["type"] != "http"
-            or scope["method"] != "GET"
-            or (scope["path"] != "/v1/jobs" and not _JOB_PATH.match(scope["path"]))
-        ):
-            await app(scope, receive, send)
-            return
-        start, body = await _collect(app, scope, receive)
-        if start["status"] == 200:
-            document = json.loads(body)
-            for job in document.get("jobs") or [] if "jobs" in document else [document]:
-                job["metrics"] = metrics
-            body = json.dumps(document).encode()
-        await _answer(send, start["status"], list(start.get("headers", [])), body)
+    def build(app: ASGIApp, breakage: Breakage) -> ASGIApp:
+        async def broken(scope: Scope, receive: Receive, send: Send) -> None:
+            if scope["type"] != "http" or not applies(scope):
+                await app(scope, receive, send)
+                return
+            start, body = await _collect(app, scope, receive)
+            answer = (start["status"], list(start.get("headers", [])), body)
+            await _answer(send, *await rewrite(scope, receive, answer))
 
-    return newer
+        return broken
+
+    return build
 
 
-def _wrong_status(app: ASGIApp, breakage: Breakage) -> ASGIApp:
-    """A successful delete answers 200 with a body instead of the documented 204."""
-
-    async def broken(scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["method"] != "DELETE":
-            await app(scope, receive, send)
-            return
-        start, body = await _collect(app, scope, receive)
-        if start["status"] == 204:
-            await _answer(send, 200, [(b"content-type", b"application/json")], b'{"deleted": true}')
-            return
-        await _answer(send, start["status"], list(start.get("headers", [])), body)
-
-    return broken
+def _get_job(scope: Scope) -> bool:
+    return scope["method"] == "GET" and _JOB_PATH.match(scope["path"]) is not None
 
 
-def _accepts_invalid_body(app: ASGIApp, breakage: Breakage) -> ASGIApp:
-    """A create body that breaks the schema is answered 204 instead of 422."""
+def _json_rewrite(change: Callable[[Any], None]) -> Rewrite:
+    """Rewrite a 200 JSON answer in place with ``change``; other answers pass unchanged."""
 
-    async def broken(scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["method"] != "POST" or scope["path"] != "/v1/jobs":
-            await app(scope, receive, send)
-            return
-        start, body = await _collect(app, scope, receive)
-        if start["status"] == 422:
-            await _answer(send, 204, [], b"")
-            return
-        await _answer(send, start["status"], list(start.get("headers", [])), body)
+    async def rewrite(scope: Scope, receive: Receive, answer: Answer) -> Answer:
+        status, headers, body = answer
+        if status != 200:
+            return answer
+        document = json.loads(body)
+        change(document)
+        return status, headers, json.dumps(document).encode()
 
-    return broken
+    return rewrite
+
+
+# A job answer carries a field the spec does not define.
+_extra_field = _rewriting(_get_job, _json_rewrite(lambda job: job.update(debug_trace="internal")))
+
+# Like a newer deployment (api-notes): every job answer carries `metrics`, which the published
+# reference, and so the spec, does not have. Drift, not a broken answer.
+_METRICS = {
+    "circuits_execution_time_ns": 1200,
+    "timestamps": {"created": "2025-01-15T10:20:30Z", "finished": "2025-01-15T10:20:31Z"},
+}
+
+
+def _add_metrics(document: Any) -> None:
+    for job in (document.get("jobs") or []) if "jobs" in document else [document]:
+        job["metrics"] = _METRICS
+
+
+_adds_metrics = _rewriting(
+    lambda scope: scope["method"] == "GET" and (scope["path"] == "/v1/jobs" or _get_job(scope)),
+    _json_rewrite(_add_metrics),
+)
+
+
+async def _delete_answers_200(scope: Scope, receive: Receive, answer: Answer) -> Answer:
+    if answer[0] != 204:
+        return answer
+    return 200, [(b"content-type", b"application/json")], b'{"deleted": true}'
+
+
+# A successful delete answers 200 with a body instead of the documented 204.
+_wrong_status = _rewriting(lambda scope: scope["method"] == "DELETE", _delete_answers_200)
+
+
+async def _accept(scope: Scope, receive: Receive, answer: Answer) -> Answer:
+    return (204, [], b"") if answer[0] == 422 else answer
+
+
+# A create body that breaks the schema is answered 204 instead of 422.
+_accepts_invalid_body = _rewriting(
+    lambda scope: scope["method"] == "POST" and scope["path"] == "/v1/jobs", _accept
+)
 
 
 def _ignores_token(app: ASGIApp, breakage: Breakage) -> ASGIApp:
@@ -164,24 +169,16 @@ def _ignores_token(app: ASGIApp, breakage: Breakage) -> ASGIApp:
 def _leaks_other_instance(app: ASGIApp, breakage: Breakage) -> ASGIApp:
     """A job another instance owns is returned instead of 404."""
 
-    async def broken(scope: Scope, receive: Receive, send: Send) -> None:
-        if (
-            scope["type"] != "http"
-            or scope["method"] != "GET"
-            or not _JOB_PATH.match(scope["path"])
-        ):
-            await app(scope, receive, send)
-            return
-        start, body = await _collect(app, scope, receive)
-        if start["status"] == 404:
-            for identity in breakage.identities:
-                again, other = await _collect(app, _with_headers(scope, identity), receive)
-                if again["status"] == 200:
-                    start, body = again, other
-                    break
-        await _answer(send, start["status"], list(start.get("headers", [])), body)
+    async def as_other_instances(scope: Scope, receive: Receive, answer: Answer) -> Answer:
+        if answer[0] != 404:
+            return answer
+        for identity in breakage.identities:
+            again, body = await _collect(app, _with_headers(scope, identity), receive)
+            if again["status"] == 200:
+                return 200, list(again.get("headers", [])), body
+        return answer
 
-    return broken
+    return _rewriting(_get_job, as_other_instances)(app, breakage)
 
 
 BREAKAGES: MutableMapping[str, tuple[str, Callable[[ASGIApp, Breakage], ASGIApp]]] = {
