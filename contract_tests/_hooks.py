@@ -57,6 +57,7 @@ class RunRecord:
     failures: Counter[tuple[str, int]] = field(default_factory=Counter)
     created: dict[str, str] = field(default_factory=dict)  # job id -> identity name, not removed
     removed: int = 0
+    verdict: str = "not finished"
     unremovable: set[str] = field(default_factory=set)
     drift: set[Drift] = field(default_factory=set)
     schema_document: dict[str, Any] = field(default_factory=dict)

@@ -221,6 +221,9 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     if minimum and state.cases < minimum and exitstatus == 0:
         session.exitstatus = pytest.ExitCode.TESTS_FAILED
         print(f"\ncontract suite: only {state.cases} cases sent, fewer than {minimum}")
+        state.verdict = f"failed: only {state.cases} cases sent, fewer than {minimum}"
+    else:
+        state.verdict = "passed" if session.exitstatus == 0 else "failed (see the failures above)"
     _write_summary(Path(session.config.getoption("--contract-report-dir")))
 
 
@@ -228,7 +231,13 @@ def _summary_lines() -> list[str]:
     target = state.target
     lines = [
         f"target: {target.kind} {target.url} backend {target.backend}" if target else "target: -",
+        f"verdict: {state.verdict}",
         f"cases sent: {state.cases}; jobs created: {len(state.created) + state.removed}",
+        *(
+            ["object_level_authorization: off (one identity; it needs two)"]
+            if target is not None and len(target.identities) < 2
+            else []
+        ),
         *(
             [f"accepted ids left alone (not path-safe): {sorted(state.unremovable)[:10]}"]
             if state.unremovable
@@ -253,6 +262,7 @@ def _write_summary(directory: Path) -> None:
         json.dumps(
             {
                 "target": state.target.kind if state.target else None,
+                "verdict": state.verdict,
                 "cases": state.cases,
                 "jobs_created": len(state.created) + state.removed,
                 "answers": [

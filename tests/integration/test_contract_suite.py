@@ -121,6 +121,7 @@ def test_suite_passes_against_a_deployment_by_url(
     assert code == 0, output[-3000:]
     summary = json.loads((tmp_path / "summary.json").read_text("utf-8"))
     assert summary["target"] == "deployment"
+    assert summary["verdict"] == "passed"
     assert summary["cases"] > 100
     assert summary["jobs_created"] > 0
     written = output + (tmp_path / "summary.txt").read_text("utf-8")
