@@ -16,6 +16,7 @@ from direct_access_emulator.executor import (
     ExecutionResult,
     JobLog,
     StorageExecutor,
+    _reason_not_json,
 )
 from direct_access_emulator.qiskit_runner import JobInputError
 from direct_access_emulator.workers import JobCancelled, WorkerCrashed, WorkerError, WorkerPool
@@ -29,14 +30,6 @@ def _reason_input(backend: str, detail: str) -> Reason:
         f"The input cannot run on backend {backend!r}: {detail}",
         "Send Qiskit Runtime V2 primitive parameters with ISA circuits for the backend "
         "(transpile them with its configuration or target first).",
-    )
-
-
-def _reason_not_utf8() -> Reason:
-    return Reason(
-        1002,
-        "The input is not a JSON document: it is not UTF-8 text.",
-        "Upload the primitive's parameters as JSON (Qiskit Runtime V2 encoding).",
     )
 
 
@@ -104,7 +97,7 @@ class AerExecutor(StorageExecutor):
             try:
                 text = raw.decode("utf-8")
             except UnicodeDecodeError:
-                raise ExecutionFailed(_reason_not_utf8()) from None
+                raise ExecutionFailed(_reason_not_json("it is not UTF-8 text")) from None
             await self.start()
             assert self._pool is not None  # noqa: S101 - start() made it
             try:
