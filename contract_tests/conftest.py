@@ -23,6 +23,7 @@ from schemathesis.config import SchemathesisConfig
 from contract_tests._breakages import BREAKAGES, breakage
 from contract_tests._hooks import remove_created_jobs, state
 from contract_tests._target import Target, deployment_target, emulator_target
+from direct_access.spec import _inline as inline_refs
 from direct_access.spec import load_spec
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -84,28 +85,23 @@ def suite_document(spec: Mapping[str, Any]) -> dict[str, Any]:
     """
     document = copy.deepcopy(dict(spec))
 
-    def resolve(node: Any) -> Any:
+    def opened(node: Any) -> Any:
         if isinstance(node, list):
-            return [resolve(item) for item in node]
+            return [opened(item) for item in node]
         if not isinstance(node, dict):
             return node
-        if "$ref" in node:
-            target: Any = document
-            for part in node["$ref"].removeprefix("#/").split("/"):
-                target = target[part.replace("~1", "/").replace("~0", "~")]
-            merged = {**resolve(target), **{k: v for k, v in node.items() if k != "$ref"}}
-            return resolve(merged)
-        opened = {key: resolve(value) for key, value in node.items()}
-        if opened.get("additionalProperties") is False:
-            opened.pop("additionalProperties")
-        return opened
+        return {
+            key: opened(value)
+            for key, value in node.items()
+            if not (key == "additionalProperties" and value is False)
+        }
 
     for item in document["paths"].values():
         for operation in item.values():
             if not isinstance(operation, dict) or "responses" not in operation:
                 continue
             for status, response in list(operation["responses"].items()):
-                inlined = resolve(response)
+                inlined = opened(inline_refs(response))
                 for media in inlined.get("content", {}).values():
                     media.pop("examples", None)
                 operation["responses"][status] = inlined
