@@ -253,6 +253,9 @@ class _FaultDraw:
     error_500: bool = False
     reserved_423: bool = False
     lanes_full_429: bool = False
+    # After the operation succeeded: the answer is lost or late.
+    drop_after_commit: bool = False
+    late_answer_secs: float = 0.0
 
 
 class FaultInjector:
@@ -268,8 +271,8 @@ class FaultInjector:
         if faults is None:
             return _FaultDraw()
         with self._lock:
-            # Always five draws per request, so that one probability does not shift the others.
-            draws = [self._random.random() for _ in range(5)]
+            # Always seven draws per request, so that one probability does not shift the others.
+            draws = [self._random.random() for _ in range(7)]
         return _FaultDraw(
             latency_secs=faults.latency_secs,
             drop=draws[0] < faults.drop_connection,
@@ -279,6 +282,8 @@ class FaultInjector:
             and draws[3] < faults.reserved_423,
             lanes_full_429=operation_id == _CREATE_JOB.operation_id
             and draws[4] < faults.lanes_full_429,
+            drop_after_commit=draws[5] < faults.drop_after_commit,
+            late_answer_secs=faults.late_answer_secs if draws[6] < faults.late_answer else 0.0,
         )
 
 
@@ -382,6 +387,21 @@ class _Api:
             )
         return draw
 
+    async def answer_faults(self, request: Request, draw: _FaultDraw) -> None:
+        """After the operation succeeded: lose the answer, or send it late."""
+        if draw.drop_after_commit:
+            abort = request.scope.get("extensions", {}).get(ABORT_EXTENSION)
+            if abort is not None:
+                abort()
+                raise _ConnectionDropped
+            raise ApiError(
+                503,
+                EMULATOR_ERROR_CODES[503],
+                "Connection dropped after the operation succeeded (fault injection).",
+            )
+        if draw.late_answer_secs:
+            await asyncio.sleep(draw.late_answer_secs)
+
     def authenticate(self, request: Request) -> str:
         """The caller's instance CRN, or a 401."""
         authorization = request.headers.get("authorization", "")
@@ -469,10 +489,6 @@ class _Api:
             items += [_violation_item(v) for v in found]
             raise ApiError(422, "1337", "Validation failed.", items=items)
         draw = request.scope.get("direct_access", {}).get("faults", _FaultDraw())
-        if draw.reserved_423:
-            raise ApiError(423, "1233", "The backend is reserved (fault injection).")
-        if draw.lanes_full_429:
-            raise ApiError(429, "1232", "All execution lanes are held (fault injection).")
         try:
             job = self.service.create(
                 instance,
@@ -482,6 +498,8 @@ class _Api:
                 log_level=document.get("log_level", DEFAULT_LOG_LEVEL),
                 timeout_secs=int(document["timeout_secs"]),
                 storage=document["storage"],
+                reserved=draw.reserved_423,
+                lanes_full=draw.lanes_full_429,
             )
         except DomainError as error:
             raise _domain_error(error) from None
@@ -719,8 +737,11 @@ def _route(api: _Api, path: str, operations: Mapping[str, tuple[str, Handler]]) 
         operation_id, handler = operations[method]
         notes = request.scope.setdefault("direct_access", {})
         # Create's own faults (423/429) apply after auth and validation, in create_job.
-        notes["faults"] = await api.gateway_faults(request, operation_id)
-        return await handler(request)
+        draw = notes["faults"] = await api.gateway_faults(request, operation_id)
+        response = await handler(request)
+        if response.status_code < 400:  # the operation succeeded (IAM refusals are answers)
+            await api.answer_faults(request, draw)
+        return response
 
     return Route(_starlette_path(path), endpoint, methods=list(operations))
 

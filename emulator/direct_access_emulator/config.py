@@ -143,7 +143,12 @@ class ExecutionConfig:
 
 @dataclass(frozen=True)
 class OperationFaults:
-    """Faults injected into one operation, as probabilities per request."""
+    """Faults injected into one operation, as probabilities per request.
+
+    ``error_503``, ``error_500`` and ``drop_connection`` fire before the operation acts;
+    ``drop_after_commit`` and ``late_answer`` after it succeeded (the job is created, cancelled
+    or deleted), so that the caller does not learn that it did.
+    """
 
     error_503: float = 0.0
     error_500: float = 0.0
@@ -151,6 +156,9 @@ class OperationFaults:
     latency_secs: float = 0.0
     reserved_423: float = 0.0
     lanes_full_429: float = 0.0
+    drop_after_commit: float = 0.0
+    late_answer: float = 0.0
+    late_answer_secs: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -233,10 +241,13 @@ Configuration file (TOML); every field is optional, shown with its default:
   [faults.operations.create_job] # an operationId, "iam_token", or "*" for all
   error_503 = 0.0                # probabilities per request
   error_500 = 0.0
-  drop_connection = 0.0          # close the connection without an answer
+  drop_connection = 0.0          # close the connection without an answer (nothing done)
   latency_secs = 0.0             # added before answering
-  reserved_423 = 0.0             # create_job only
-  lanes_full_429 = 0.0           # create_job only
+  reserved_423 = 0.0             # create_job only; after the duplicate-id check (409 first)
+  lanes_full_429 = 0.0           # create_job only; after the duplicate-id check (409 first)
+  drop_after_commit = 0.0        # act (create, cancel, delete...), then close without an answer
+  late_answer = 0.0              # act, then answer late_answer_secs later
+  late_answer_secs = 0.0         #   (beyond the client's timeout: it never learns it acted)
 """.replace("<backend statuses>", " | ".join(BACKEND_STATUSES))
 
 
@@ -548,11 +559,17 @@ def _operation_faults(raw: Any, where: str, name: str) -> OperationFaults:
         "error_500": _probability,
         "drop_connection": _probability,
         "latency_secs": lambda v, w: _number(v, w, 0.0, 60.0),
+        "drop_after_commit": _probability,
+        "late_answer": _probability,
+        "late_answer_secs": lambda v, w: _number(v, w, 0.0, 60.0),
     }
     if name in ("create_job", "*"):
         parsers["reserved_423"] = _probability
         parsers["lanes_full_429"] = _probability
-    return OperationFaults(**_fields(raw, where, parsers))
+    faults = OperationFaults(**_fields(raw, where, parsers))
+    if faults.late_answer > 0 and faults.late_answer_secs == 0:
+        raise ConfigError(f"{where}.late_answer_secs: late_answer needs a delay > 0")
+    return faults
 
 
 def _faults(raw: Any) -> FaultConfig:

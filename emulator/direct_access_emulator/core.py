@@ -303,21 +303,24 @@ class JobService:
         log_level: str,
         timeout_secs: int,
         storage: Mapping[str, Any],
+        reserved: bool = False,
+        lanes_full: bool = False,
     ) -> Job:
         """Accept a job: it is Running from here and holds a lane until deleted.
 
         Checks in the order a retried create needs: an unknown backend, then a duplicate id
         (so that a retry of an accepted create learns it was accepted), then the reservation,
-        then the lanes.
+        then the lanes. ``reserved`` and ``lanes_full`` (injected faults) refuse the job as a
+        reservation or full lanes would, at the same place in that order.
         """
         with self._lock:
             config = self.backend(backend)
             if self.store.get(instance, job_id) is not None:
                 raise DuplicateJob(job_id)
             now = self.clock()
-            if config.reserved_at(now):
+            if reserved or config.reserved_at(now):
                 raise BackendReserved(backend)
-            if self.store.count_backend(backend) >= config.lanes:
+            if lanes_full or self.store.count_backend(backend) >= config.lanes:
                 raise LanesFull(backend, config.lanes)
             job = Job(
                 id=job_id,

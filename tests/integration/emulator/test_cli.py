@@ -125,7 +125,7 @@ def test_help_documents_every_config_field() -> None:
     )
     fields = _field_names(EmulatorConfig()) | {"start", "end", "seed", "operations"}
     fields |= {"error_503", "error_500", "drop_connection", "latency_secs", "reserved_423"}
-    fields |= {"lanes_full_429"}
+    fields |= {"lanes_full_429", "drop_after_commit", "late_answer", "late_answer_secs"}
     missing = {name for name in fields if name not in result.stdout}
     assert not missing
 

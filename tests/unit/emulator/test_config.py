@@ -64,6 +64,9 @@ latency_secs = 0.1
 [faults.operations.create_job]
 error_503 = 0.25
 lanes_full_429 = 1.0
+drop_after_commit = 0.1
+late_answer = 0.2
+late_answer_secs = 3
 """,
     )
     assert config.server.max_body_bytes == 2048
@@ -75,7 +78,11 @@ lanes_full_429 = 1.0
     assert not backend.reserved_at(datetime.datetime(2026, 1, 1, 1, 0, tzinfo=datetime.UTC))
     assert dict(backend.defaults or {}) == {"qubit_freq_est": [5.0]}
     assert config.faults.for_operation("create_job") == OperationFaults(
-        error_503=0.25, lanes_full_429=1.0
+        error_503=0.25,
+        lanes_full_429=1.0,
+        drop_after_commit=0.1,
+        late_answer=0.2,
+        late_answer_secs=3.0,
     )
     assert config.faults.for_operation("get_job") == OperationFaults(latency_secs=0.1)
 
@@ -111,6 +118,14 @@ lanes_full_429 = 1.0
         ),
         ("[faults.operations.get_job]\nerror_503 = 2\n", "faults.operations.get_job.error_503"),
         ("[faults.operations.get_job]\nreserved_423 = 1\n", "get_job.reserved_423: unknown field"),
+        (
+            "[faults.operations.create_job]\nlate_answer = 0.5\n",
+            "create_job.late_answer_secs: late_answer needs a delay > 0",
+        ),
+        (
+            "[faults.operations.get_job]\ndrop_after_commit = 1.5\n",
+            "faults.operations.get_job.drop_after_commit",
+        ),
         ('[[backends]]\nname = "a"\n[[backends]]\nname = "a"\n', "backends[1].name: duplicate"),
         ("[server\n", "not valid TOML"),
         (

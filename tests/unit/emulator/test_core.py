@@ -174,3 +174,26 @@ def test_sqlite_recovers_running_jobs_as_failed(tmp_path: Path) -> None:
     with sqlite3.connect(path) as db:
         record = json.loads(db.execute("SELECT record FROM jobs WHERE id = 'cut'").fetchone()[0])
     assert record["status"] == "Failed"
+
+
+@pytest.mark.parametrize(
+    ("injected", "refusal"),
+    [({"reserved": True}, BackendReserved), ({"lanes_full": True}, LanesFull)],
+)
+def test_injected_refusals_come_after_the_duplicate_check(
+    service: JobService, injected: dict[str, bool], refusal: type[Exception]
+) -> None:
+    """An injected 423/429 refuses a new id, but a stored id is a duplicate first."""
+    _create(service, "j1")
+    kwargs = {
+        "program_id": "sampler",
+        "backend": "b",
+        "log_level": "warning",
+        "timeout_secs": 10,
+        "storage": STORAGE,
+    }
+    with pytest.raises(DuplicateJob):
+        service.create("A", job_id="j1", **kwargs, **injected)  # type: ignore[arg-type]
+    with pytest.raises(refusal):
+        service.create("A", job_id="j2", **kwargs, **injected)  # type: ignore[arg-type]
+    assert [job.id for job in service.list("A")] == ["j1"]
