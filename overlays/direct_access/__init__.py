@@ -7,8 +7,12 @@ one-call `run` through `direct_access.storage`.
 
 from __future__ import annotations
 
+from importlib import metadata as _metadata
+
+from direct_access._async_client import AsyncClient
 from direct_access._auth import BearerAuth, IAMAuth
-from direct_access._client import DEFAULT_RETRY, AsyncClient, Client, RunResult
+from direct_access._base_client import DEFAULT_RETRY
+from direct_access._client import Client
 from direct_access._errors import (
     APIConnectionError,
     APIError,
@@ -36,6 +40,7 @@ from direct_access._errors import (
     UnprocessableEntityError,
 )
 from direct_access._retry import RetryPolicy
+from direct_access._run import RunResult
 from direct_access._settings import ENVIRONMENT_VARIABLES, Settings
 from direct_access._strict import StrictMode
 from direct_access._wait import TERMINAL_STATUSES
@@ -101,4 +106,5 @@ __all__ = [
     "__version__",
 ]
 
-__version__ = "0.1.0"
+#: The installed distribution's version (pyproject.toml is its one source).
+__version__ = _metadata.version("direct-access-toolkit")

@@ -26,7 +26,7 @@ from direct_access import (
     UnexpectedStatusError,
     UnprocessableEntityError,
 )
-from tests.unit.client.conftest import Service, error_body
+from tests.unit.client.conftest import Service, error_body, job_body
 
 STORAGE = {
     "input": {"type": "s3_compatible", "presigned_url": "https://s3.test/in?X-Amz-Signature=a"},
@@ -232,3 +232,25 @@ def test_retry_after_as_an_http_date_in_minus_0000_is_read_as_utc(
     with Client(settings, transport=service.transport()) as c:
         assert c.list_jobs() == []
     assert len(service.calls("GET", "/v1/jobs")) == 2
+
+
+def test_a_bug_of_the_overlay_is_not_taken_for_a_bad_answer(
+    service: Service, settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A KeyError raised by the overlay's own code propagates as it is; the same error raised
+    by the generated parser (a job without its required fields) is InvalidResponseError."""
+    from direct_access._operations import Operation  # noqa: PLC0415
+
+    def broken(self: Operation, status: int) -> str | None:
+        raise KeyError("a bug of ours")
+
+    service.token()
+    service.json("GET", "/v1/jobs/j", 200, job_body("j"))
+    monkeypatch.setattr(Operation, "schema_pointer", broken)
+    with Client(settings, transport=service.transport()) as c, pytest.raises(KeyError) as caught:
+        c.get_job("j")
+    assert not isinstance(caught.value, InvalidResponseError)
+    monkeypatch.undo()
+    service.json("GET", "/v1/jobs/j", 200, {"id": "j"})
+    with Client(settings, transport=service.transport()) as c, pytest.raises(InvalidResponseError):
+        c.get_job("j")

@@ -309,3 +309,23 @@ def test_a_retry_logs_no_warning_and_user_hooks_still_see_it(
         r.name == "direct_access" and r.getMessage().startswith("retrying list_jobs")
         for r in caplog.records
     )
+
+
+def test_the_clients_clock_paces_retries(service: Service, settings: Settings) -> None:
+    """The clock given to the client is the one the retry caps read: a lasting 503 stops
+    retrying once that clock says the policy's total time has passed."""
+    clock = Clock()
+
+    def outage(request: httpx.Request) -> httpx.Response:
+        clock.now += 4.0  # each answer takes 4 s of the client's time
+        return httpx.Response(503, json=error_body(503))
+
+    service.token()
+    service.add("GET", "/v1/jobs", outage, repeat=True)
+    policy = RetryPolicy(attempts=100, timeout=10, wait_initial=0.1, wait_jitter=0)
+    with (
+        Client(settings, retry=policy, transport=service.transport(), clock=clock) as c,
+        pytest.raises(ServerError),
+    ):
+        c.list_jobs()
+    assert len(service.calls("GET", "/v1/jobs")) == 3  # at 4, 8, 12 s: no retry past 10 s

@@ -1,0 +1,239 @@
+"""`AsyncClient`: the Direct Access API for asyncio code, and the driver that awaits its flows."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import uuid
+from collections.abc import Awaitable, Callable, Mapping
+from types import TracebackType
+from typing import Any, Self, TypeVar
+
+import httpx
+
+from direct_access._base_client import _TIME_LIMIT, DEFAULT_RETRY, PARSER_ERRORS
+from direct_access._flow import Blocking, Flow, Send, Sleep, Step, run_async
+from direct_access._operations import operation
+from direct_access._retry import RetryPolicy
+from direct_access._run import RunFlows, RunResult
+from direct_access._settings import Settings
+from direct_access._strict import StrictMode
+from direct_access.storage import PreparedStorage, S3Storage
+from direct_access_api.models import Backend, BackendLanes, CreateJobStorage, Job, LogLevel
+from direct_access_api.types import Response
+
+__all__ = ["AsyncClient"]
+
+T = TypeVar("T")
+
+# What the generated call may raise that `BaseClient._translate` turns into a typed error.
+_TRANSLATED = (httpx.HTTPError, *PARSER_ERRORS)
+
+
+class AsyncClient(RunFlows):
+    """The Direct Access API for asyncio code: the methods of `Client`, awaitable."""
+
+    def __init__(
+        self,
+        settings: Settings | None = None,
+        *,
+        strict: bool | StrictMode = False,
+        allow_drift: bool = False,
+        retry: RetryPolicy | None = DEFAULT_RETRY,
+        timeout: float | httpx.Timeout = 30.0,
+        transport: httpx.AsyncBaseTransport | None = None,
+        auth: httpx.Auth | None = None,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], Awaitable[object]] = asyncio.sleep,
+    ) -> None:
+        super().__init__(
+            settings,
+            strict=strict,
+            allow_drift=allow_drift,
+            retry=retry,
+            timeout=timeout,
+            transport=transport,
+            auth=auth,
+            clock=clock,
+            asynchronous=True,
+        )
+        self._sleep = sleep
+        # Shielded cleanups keep running when their caller is cancelled: held here until done.
+        self._cleanups: set[asyncio.Task[Any]] = set()
+
+    @classmethod
+    def from_env(cls, **options: Any) -> AsyncClient:
+        """A client configured from the ``DIRECT_ACCESS_*`` environment variables."""
+        return cls(Settings.from_env(), **options)
+
+    async def __aenter__(self) -> Self:
+        await self._api.__aenter__()
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        """Close the connections."""
+        await self._api.get_async_httpx_client().aclose()
+
+    async def _send(self, step: Send) -> Response[Any]:
+        op = operation(step.operation_id)
+        state = step.state or self._retry_state(step.operation_id)
+        limit = _TIME_LIMIT.set(step.time_limit)
+        try:
+            async for attempt in state.retry_context():
+                with attempt:
+                    state.attempt += 1
+                    try:
+                        response: Response[Any] = await step.module.asyncio_detailed(
+                            *step.args, client=self._api, **step.kwargs
+                        )
+                    except _TRANSLATED as exc:
+                        translated = self._translate(exc, op)
+                        if translated is exc:
+                            raise
+                        raise translated from exc
+                    return response
+        finally:
+            _TIME_LIMIT.reset(limit)
+        raise AssertionError("unreachable: stamina raises or returns")  # pragma: no cover
+
+    async def _execute(self, step: Step) -> Any:
+        if isinstance(step, Send):
+            return await self._send(step)
+        if isinstance(step, Blocking):
+            return await asyncio.to_thread(step.function, *step.args, **step.kwargs)
+        if isinstance(step, Sleep):
+            return await self._sleep(step.seconds)
+        task = asyncio.ensure_future(run_async(step.flow, self._execute))
+        self._cleanups.add(task)
+        task.add_done_callback(self._cleanups.discard)
+        return await asyncio.shield(task)
+
+    async def _do(self, flow: Flow[T]) -> T:
+        return await run_async(flow, self._execute)
+
+    # Jobs
+
+    async def submit(
+        self,
+        *,
+        backend: str,
+        program_id: str,
+        storage: CreateJobStorage | PreparedStorage | Mapping[str, Any],
+        timeout_secs: int,
+        log_level: LogLevel | str | None = None,
+        job_id: str | None = None,
+    ) -> str:
+        """`Client.submit`, awaitable."""
+        body = self._create_body(
+            job_id=job_id or str(uuid.uuid4()),
+            backend=backend,
+            program_id=program_id,
+            storage=storage,
+            timeout_secs=timeout_secs,
+            log_level=log_level,
+        )
+        return await self._do(self._submit(body))
+
+    async def list_jobs(self) -> list[Job]:
+        """`Client.list_jobs`, awaitable."""
+        return await self._do(self._list_jobs())
+
+    async def get_job(self, job_id: str) -> Job:
+        """`Client.get_job`, awaitable."""
+        return await self._do(self._get_job(job_id))
+
+    async def cancel_job(self, job_id: str) -> None:
+        """`Client.cancel_job`, awaitable."""
+        await self._do(self._cancel(job_id))
+
+    async def delete_job(self, job_id: str) -> None:
+        """`Client.delete_job`, awaitable."""
+        await self._do(self._delete(job_id))
+
+    async def wait(
+        self,
+        job_id: str,
+        *,
+        timeout: float,
+        poll_interval: float = 1.0,
+        on_status: Callable[[Job], object] | None = None,
+    ) -> Job:
+        """`Client.wait`, awaitable."""
+        return await self._do(
+            self._wait(job_id, timeout=timeout, poll_interval=poll_interval, on_status=on_status)
+        )
+
+    async def run(
+        self,
+        backend: str,
+        program_id: str,
+        params: Mapping[str, Any],
+        *,
+        storage: S3Storage,
+        timeout_secs: int,
+        wait_timeout: float | None = None,
+        log_level: LogLevel | str | None = None,
+        poll_interval: float = 1.0,
+        on_status: Callable[[Job], object] | None = None,
+        job_id: str | None = None,
+    ) -> RunResult:
+        """`Client.run`, awaitable; cancelling the task cancels and deletes the job (shielded,
+        so the cleanup completes). Storage calls run in a worker thread (boto3 blocks)."""
+        return await self._do(
+            self._run(
+                backend,
+                program_id,
+                params,
+                storage=storage,
+                timeout_secs=timeout_secs,
+                wait_timeout=wait_timeout,
+                log_level=log_level,
+                poll_interval=poll_interval,
+                on_status=on_status,
+                job_id=job_id,
+            )
+        )
+
+    # Backends
+
+    async def list_backends(self) -> list[Backend]:
+        """`Client.list_backends`, awaitable."""
+        return await self._do(self._list_backends())
+
+    async def get_backend(self, name: str) -> Backend:
+        """`Client.get_backend`, awaitable."""
+        return await self._do(self._get_backend(name))
+
+    async def get_backend_configuration(self, name: str) -> dict[str, Any]:
+        """`Client.get_backend_configuration`, awaitable."""
+        return await self._do(self._get_backend_configuration(name))
+
+    async def get_backend_properties(self, name: str) -> dict[str, Any]:
+        """`Client.get_backend_properties`, awaitable."""
+        return await self._do(self._get_backend_properties(name))
+
+    async def get_backend_defaults(self, name: str) -> dict[str, Any]:
+        """`Client.get_backend_defaults`, awaitable."""
+        return await self._do(self._get_backend_defaults(name))
+
+    async def get_backend_lanes(self, name: str) -> BackendLanes:
+        """`Client.get_backend_lanes`, awaitable."""
+        return await self._do(self._get_backend_lanes(name))
+
+    # Version
+
+    async def get_version(self) -> str:
+        """`Client.get_version`, awaitable."""
+        return await self._do(self._get_version())
+
+    async def list_versions(self) -> list[str]:
+        """`Client.list_versions`, awaitable."""
+        return await self._do(self._list_versions())

@@ -1,0 +1,282 @@
+"""The operations as flows (see `direct_access._flow`): each API call, the read-backs that
+resolve a retried create, cancel or delete, and `wait`. Written once for both clients.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+from collections.abc import Callable, Mapping
+from types import ModuleType
+from typing import Any, TypeVar
+
+from direct_access._base_client import BaseClient
+from direct_access._errors import (
+    APIConnectionError,
+    ConfigurationError,
+    ConflictError,
+    NotFoundError,
+    ServerError,
+    redact_urls,
+)
+from direct_access._flow import Flow, Send
+from direct_access._operations import operation
+from direct_access._retry import RetryState
+from direct_access._wait import MIN_POLL_TIME, DeadlineReached, wait_flow
+from direct_access.spec import load_spec, violations
+from direct_access.storage import PreparedStorage
+from direct_access_api.api.backends import (
+    get_backend,
+    get_backend_configuration,
+    get_backend_defaults,
+    get_backend_lanes,
+    get_backend_properties,
+    list_backends,
+)
+from direct_access_api.api.jobs import cancel_job, create_job, delete_job, get_job, list_jobs
+from direct_access_api.api.version import get_version, list_versions
+from direct_access_api.models import (
+    ApiVersions,
+    Backend,
+    BackendConfiguration,
+    BackendDefaults,
+    BackendLanes,
+    BackendList,
+    BackendProperties,
+    CreateJobRequest,
+    CreateJobStorage,
+    Job,
+    JobList,
+    JobStatus,
+    LogLevel,
+    ServiceVersion,
+)
+
+__all__ = ["OperationFlows", "checked_log_level"]
+
+_log = logging.getLogger("direct_access")
+T = TypeVar("T")
+
+
+def checked_log_level(log_level: LogLevel | str | None) -> LogLevel | None:
+    """``log_level`` as a `LogLevel`, or `ConfigurationError` naming the values allowed."""
+    if log_level is None:
+        return None
+    try:
+        return LogLevel(log_level)
+    except ValueError:
+        allowed = ", ".join(level.value for level in LogLevel)
+        raise ConfigurationError(f"log_level must be one of {allowed}, not {log_level!r}") from None
+
+
+def _storage_model(
+    storage: CreateJobStorage | PreparedStorage | Mapping[str, Any],
+) -> CreateJobStorage:
+    if isinstance(storage, PreparedStorage):
+        return storage.storage
+    if isinstance(storage, CreateJobStorage):
+        return storage
+    found = violations("/components/schemas/CreateJobStorage", storage)
+    if found:
+        problems = "; ".join(f"{v.location or '/'}: {v.message}" for v in found)
+        raise ConfigurationError(redact_urls(f"storage is not a job's storage: {problems}"))
+    return CreateJobStorage.from_dict(storage)
+
+
+@functools.cache
+def _default_log_level() -> LogLevel:
+    """The level a job gets when the create request names none (the spec's default)."""
+    schema = load_spec()["components"]["schemas"]["CreateJobRequest"]
+    return LogLevel(schema["properties"]["log_level"]["default"])
+
+
+def _input_url(document: Mapping[str, Any]) -> Any:
+    storage = document.get("storage")
+    location = storage.get("input") if isinstance(storage, Mapping) else None
+    return location.get("presigned_url") if isinstance(location, Mapping) else None
+
+
+def _is_ours(job: Job, body: CreateJobRequest) -> bool:
+    """Whether the job read back after a 409 is the one ``body`` asked for: each field the
+    service reports must be what we sent (a field it leaves out cannot contradict)."""
+    read, sent = job.to_dict(), body.to_dict()
+    sent.setdefault("log_level", _default_log_level().value)
+    if (read["id"], read["backend"], read["program_id"]) != (
+        sent["id"],
+        sent["backend"],
+        sent["program_id"],
+    ):
+        return False
+    for name in ("timeout_secs", "log_level"):
+        if name in read and read[name] != sent[name]:
+            return False
+    url = _input_url(read)
+    return url is None or url == _input_url(sent)
+
+
+class OperationFlows(BaseClient):
+    """Every operation of the spec as a flow; the facades run them (`Client`, `AsyncClient`)."""
+
+    def _create_body(
+        self,
+        *,
+        job_id: str,
+        backend: str,
+        program_id: str,
+        storage: CreateJobStorage | PreparedStorage | Mapping[str, Any],
+        timeout_secs: int,
+        log_level: LogLevel | str | None,
+    ) -> CreateJobRequest:
+        level = checked_log_level(log_level)
+        body = CreateJobRequest(
+            id=job_id,
+            program_id=program_id,
+            backend=backend,
+            timeout_secs=timeout_secs,
+            storage=_storage_model(storage),
+        )
+        if level is not None:
+            body.log_level = level
+        return body
+
+    def _model(
+        self,
+        operation_id: str,
+        module: ModuleType,
+        kind: type[T],
+        *args: str,
+        state: RetryState | None = None,
+        time_limit: float | None = None,
+    ) -> Flow[T]:
+        response = yield Send(operation_id, module, args, state=state, time_limit=time_limit)
+        return self._parsed(response, kind, operation(operation_id))
+
+    def _list_jobs(self) -> Flow[list[Job]]:
+        return list((yield from self._model("list_jobs", list_jobs, JobList)).jobs or [])
+
+    def _get_job(self, job_id: str) -> Flow[Job]:
+        return (yield from self._model("get_job", get_job, Job, job_id))
+
+    def _list_backends(self) -> Flow[list[Backend]]:
+        found = yield from self._model("list_backends", list_backends, BackendList)
+        return list(found.backends or [])
+
+    def _get_backend(self, name: str) -> Flow[Backend]:
+        return (yield from self._model("get_backend", get_backend, Backend, name))
+
+    def _backend_document(self, operation_id: str, module: ModuleType, name: str) -> Flow[Any]:
+        kinds: dict[str, type[Any]] = {
+            "get_backend_configuration": BackendConfiguration,
+            "get_backend_properties": BackendProperties,
+            "get_backend_defaults": BackendDefaults,
+        }
+        document = yield from self._model(operation_id, module, kinds[operation_id], name)
+        return document.to_dict()
+
+    def _get_backend_configuration(self, name: str) -> Flow[dict[str, Any]]:
+        return dict(
+            (
+                yield from self._backend_document(
+                    "get_backend_configuration", get_backend_configuration, name
+                )
+            )
+        )
+
+    def _get_backend_properties(self, name: str) -> Flow[dict[str, Any]]:
+        return dict(
+            (
+                yield from self._backend_document(
+                    "get_backend_properties", get_backend_properties, name
+                )
+            )
+        )
+
+    def _get_backend_defaults(self, name: str) -> Flow[dict[str, Any]]:
+        return dict(
+            (yield from self._backend_document("get_backend_defaults", get_backend_defaults, name))
+        )
+
+    def _get_backend_lanes(self, name: str) -> Flow[BackendLanes]:
+        return (yield from self._model("get_backend_lanes", get_backend_lanes, BackendLanes, name))
+
+    def _get_version(self) -> Flow[str]:
+        return (yield from self._model("get_version", get_version, ServiceVersion)).version
+
+    def _list_versions(self) -> Flow[list[str]]:
+        return list((yield from self._model("list_versions", list_versions, ApiVersions)).versions)
+
+    def _submit(self, body: CreateJobRequest) -> Flow[str]:
+        state = self._retry_state("create_job")
+        try:
+            yield Send("create_job", create_job, kwargs={"body": body}, state=state)
+        except ConflictError as conflict:
+            if not state.retried:
+                raise
+            try:
+                job = yield from self._get_job(body.id)
+            except NotFoundError:
+                raise conflict from None
+            if not _is_ours(job, body):
+                raise
+            _log.debug("409 after a retried create: job %s is ours, created earlier", body.id)
+        return body.id
+
+    def _cancel(self, job_id: str) -> Flow[None]:
+        state = self._retry_state("cancel_job")
+        try:
+            yield Send("cancel_job", cancel_job, (job_id,), state=state)
+        except ConflictError:
+            if not state.retried or (yield from self._get_job(job_id)).status != (
+                JobStatus.CANCELLED
+            ):
+                raise
+            _log.debug("409 after a retried cancel: job %s is Cancelled already", job_id)
+
+    def _delete(self, job_id: str) -> Flow[None]:
+        state = self._retry_state("delete_job")
+        try:
+            yield Send("delete_job", delete_job, (job_id,), state=state)
+        except NotFoundError:
+            # After a retry, the 404 says an earlier attempt deleted it: reading the job back
+            # could only repeat the 404.
+            if not state.retried:
+                raise
+            _log.debug("404 after a retried delete: job %s is gone already", job_id)
+
+    def _poll(self, job_id: str, budget: float) -> Flow[Job]:
+        """One poll of `wait`: its retries and request timeouts stay within ``budget``."""
+        state = self._retry_state("get_job", budget=budget)
+        try:
+            return (
+                yield from self._model(
+                    "get_job",
+                    get_job,
+                    Job,
+                    job_id,
+                    state=state,
+                    time_limit=max(budget, MIN_POLL_TIME),
+                )
+            )
+        except (APIConnectionError, ServerError) as exc:
+            if state.budget_spent:
+                raise DeadlineReached(str(exc)) from exc
+            raise
+
+    def _wait(
+        self,
+        job_id: str,
+        *,
+        timeout: float,
+        poll_interval: float,
+        on_status: Callable[[Job], object] | None,
+    ) -> Flow[Job]:
+        return (
+            yield from wait_flow(
+                self._poll,
+                job_id,
+                timeout=timeout,
+                poll_interval=poll_interval,
+                on_status=on_status,
+                clock=self._clock,
+            )
+        )
