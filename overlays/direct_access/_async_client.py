@@ -11,7 +11,7 @@ from typing import Any, Self, TypeVar
 
 import httpx
 
-from direct_access._base_client import _TIME_LIMIT, DEFAULT_RETRY, PARSER_ERRORS
+from direct_access._base_client import _TIME_LIMIT, DEFAULT_RETRY
 from direct_access._flow import Blocking, Flow, Send, Sleep, Step, run_async
 from direct_access._operations import operation
 from direct_access._retry import RetryPolicy
@@ -25,9 +25,6 @@ from direct_access_api.types import Response
 __all__ = ["AsyncClient"]
 
 T = TypeVar("T")
-
-# What the generated call may raise that `BaseClient._translate` turns into a typed error.
-_TRANSLATED = (httpx.HTTPError, *PARSER_ERRORS)
 
 
 class AsyncClient(RunFlows):
@@ -94,8 +91,9 @@ class AsyncClient(RunFlows):
                         response: Response[Any] = await step.module.asyncio_detailed(
                             *step.args, client=self._api, **step.kwargs
                         )
-                    except _TRANSLATED as exc:
+                    except Exception as exc:
                         translated = self._translate(exc, op)
+                        state.note(translated)
                         if translated is exc:
                             raise
                         raise translated from exc

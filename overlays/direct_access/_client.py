@@ -14,7 +14,7 @@ from typing import Any, Self, TypeVar
 
 import httpx
 
-from direct_access._base_client import _TIME_LIMIT, DEFAULT_RETRY, PARSER_ERRORS
+from direct_access._base_client import _TIME_LIMIT, DEFAULT_RETRY
 from direct_access._flow import Blocking, Flow, Send, Sleep, Step, run_sync
 from direct_access._operation_flows import checked_log_level
 from direct_access._operations import operation
@@ -30,9 +30,6 @@ from direct_access_api.types import Response
 __all__ = ["DEFAULT_RETRY", "Client", "RunResult", "checked_log_level"]
 
 T = TypeVar("T")
-
-# What the generated call may raise that `BaseClient._translate` turns into a typed error.
-_TRANSLATED = (httpx.HTTPError, *PARSER_ERRORS)
 
 
 class Client(RunFlows):
@@ -105,8 +102,9 @@ class Client(RunFlows):
                         response: Response[Any] = step.module.sync_detailed(
                             *step.args, client=self._api, **step.kwargs
                         )
-                    except _TRANSLATED as exc:
+                    except Exception as exc:
                         translated = self._translate(exc, op)
+                        state.note(translated)
                         if translated is exc:
                             raise
                         raise translated from exc

@@ -15,6 +15,7 @@ from direct_access._errors import (
     APIConnectionError,
     ConfigurationError,
     ConflictError,
+    DirectAccessError,
     NotFoundError,
     ServerError,
     redact_urls,
@@ -206,20 +207,41 @@ class OperationFlows(BaseClient):
         return list((yield from self._model("list_versions", list_versions, ApiVersions)).versions)
 
     def _submit(self, body: CreateJobRequest) -> Flow[str]:
+        """Create the job once. A create that may have acted unseen (an attempt got no answer,
+        a timeout or a 5xx; or a 409 after a retry) and then fails in any way reads the job
+        back before raising: a job that is ours means an earlier attempt created it."""
         state = self._retry_state("create_job")
         try:
             yield Send("create_job", create_job, kwargs={"body": body}, state=state)
-        except ConflictError as conflict:
-            if not state.retried:
+        except DirectAccessError as failure:
+            if not (state.uncertain or (state.retried and isinstance(failure, ConflictError))):
                 raise
-            try:
-                job = yield from self._get_job(body.id)
-            except NotFoundError:
-                raise conflict from None
-            if not _is_ours(job, body):
+            if not (yield from self._created_earlier(body, failure)):
                 raise
-            _log.debug("409 after a retried create: job %s is ours, created earlier", body.id)
         return body.id
+
+    def _created_earlier(self, body: CreateJobRequest, failure: DirectAccessError) -> Flow[bool]:
+        """Whether the job ``body`` names exists and is ours (read back after ``failure``)."""
+        try:
+            job = yield from self._get_job(body.id)
+        except NotFoundError:
+            return False
+        except DirectAccessError as exc:
+            _log.warning(
+                "create of job %s failed (%s) and reading it back failed too (%s): it may exist",
+                body.id,
+                failure,
+                exc,
+            )
+            return False
+        if not _is_ours(job, body):
+            return False
+        _log.debug(
+            "create of job %s failed (%s), but the job is ours: an earlier attempt created it",
+            body.id,
+            type(failure).__name__,
+        )
+        return True
 
     def _cancel(self, job_id: str) -> Flow[None]:
         state = self._retry_state("cancel_job")

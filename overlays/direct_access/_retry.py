@@ -130,6 +130,14 @@ class RetryState:
         #: Attempts started so far (the caller increments it); > 1 means an earlier one may
         #: have taken effect on the service without the answer reaching us.
         self.attempt = 0
+        #: Whether an attempt ended without telling whether the service acted (no answer, a
+        #: timeout, a 5xx): the call's effect is unknown until read back (see `note`).
+        self.uncertain = False
+
+    def note(self, exc: BaseException) -> None:
+        """Record how an attempt failed (the drivers call it for every failed attempt)."""
+        if isinstance(exc, APIConnectionError | ServerError):
+            self.uncertain = True
 
     @property
     def retried(self) -> bool:

@@ -125,13 +125,13 @@ def test_retry_after_header_is_read(service: Service, settings: Settings) -> Non
     """The Retry-After header of an answer reaches the error (and so the decision)."""
     service.token()
     service.add(
-        "POST", "/v1/jobs", httpx.Response(503, json=error_body(503), headers={"Retry-After": "3"})
+        "GET", "/v1/jobs", httpx.Response(503, json=error_body(503), headers={"Retry-After": "3"})
     )
     with (
         Client(settings, retry=None, transport=service.transport()) as c,
         pytest.raises(ServerError) as caught,
     ):
-        submit(c)
+        c.list_jobs()
     assert caught.value.retry_after == 3.0
 
 
@@ -329,3 +329,74 @@ def test_the_clients_clock_paces_retries(service: Service, settings: Settings) -
     ):
         c.list_jobs()
     assert len(service.calls("GET", "/v1/jobs")) == 3  # at 4, 8, 12 s: no retry past 10 s
+
+
+def timed_out(request: httpx.Request) -> httpx.Response:
+    raise httpx.ReadTimeout("no answer in time", request=request)
+
+
+def answer(status: int, code: str) -> httpx.Response:
+    return httpx.Response(status, json=error_body(status, code, "refused"))
+
+
+_LAST_FAILURES = {
+    "transport": refuse,
+    "timeout": timed_out,
+    "5xx": answer(503, "1000"),
+    "429": answer(429, "1232"),
+    "423": answer(423, "1233"),
+    "409": answer(409, "1231"),
+}
+
+
+@pytest.mark.parametrize("last", sorted(_LAST_FAILURES))
+def test_a_retried_create_that_fails_in_any_way_reads_back_and_ours_is_success(
+    service: Service, settings: Settings, last: str
+) -> None:
+    """The first attempt got no answer (it may have created the job); whatever the retry's
+    failure, the job is read back, and a job that is ours means success."""
+    service.token()
+    service.add("POST", "/v1/jobs", refuse, _LAST_FAILURES[last])
+    service.json("GET", "/v1/jobs/j", 200, job_body("j", program_id="sampler", timeout_secs=5))
+    with Client(settings, retry=RetryPolicy(attempts=2), transport=service.transport()) as c:
+        assert submit(c) == "j"
+    assert len(service.calls("POST", "/v1/jobs")) == 2
+    assert len(service.calls("GET", "/v1/jobs/j")) == 1
+
+
+@pytest.mark.parametrize(
+    ("last", "error"),
+    [("timeout", APIConnectionError), ("5xx", ServerError), ("429", TooManyJobsError)],
+)
+def test_a_failed_create_whose_job_does_not_exist_raises_its_failure(
+    service: Service, settings: Settings, last: str, error: type[Exception]
+) -> None:
+    """Read back and not found: the create's own failure is raised."""
+    service.token()
+    service.add("POST", "/v1/jobs", refuse, _LAST_FAILURES[last])
+    service.json("GET", "/v1/jobs/j", 404, error_body(404, "1291"))
+    with (
+        Client(settings, retry=RetryPolicy(attempts=2), transport=service.transport()) as c,
+        pytest.raises(error),
+    ):
+        submit(c)
+
+
+def test_a_single_create_that_timed_out_reads_back(service: Service, settings: Settings) -> None:
+    """Without retries, a timed-out create may still have acted: read back, ours is success."""
+    service.token()
+    service.add("POST", "/v1/jobs", timed_out)
+    service.json("GET", "/v1/jobs/j", 200, job_body("j", timeout_secs=5))
+    with Client(settings, retry=None, transport=service.transport()) as c:
+        assert submit(c) == "j"
+
+
+def test_a_create_refused_at_once_is_raised_without_reading_back(
+    service: Service, settings: Settings
+) -> None:
+    """A 429 on the first attempt says the service did nothing: no read-back."""
+    service.token()
+    service.add("POST", "/v1/jobs", answer(429, "1232"))
+    with Client(settings, transport=service.transport()) as c, pytest.raises(TooManyJobsError):
+        submit(c)
+    assert service.calls("GET", "/v1/jobs/j") == []
