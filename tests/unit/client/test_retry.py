@@ -21,7 +21,7 @@ from direct_access import (
     TooManyJobsError,
 )
 from direct_access._errors import BadRequestError
-from tests.unit.client.conftest import Service, body_of, error_body, job_body
+from tests.unit.client.conftest import Answer, Service, body_of, error_body, job_body
 
 STORAGE = {
     "input": {"type": "s3_compatible", "presigned_url": "https://s3.test/in?X-Amz-Signature=a"},
@@ -339,7 +339,7 @@ def answer(status: int, code: str) -> httpx.Response:
     return httpx.Response(status, json=error_body(status, code, "refused"))
 
 
-_LAST_FAILURES = {
+_LAST_FAILURES: dict[str, Answer] = {
     "transport": refuse,
     "timeout": timed_out,
     "5xx": answer(503, "1000"),
