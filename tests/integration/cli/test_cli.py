@@ -5,28 +5,12 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import pytest
 from typer.testing import CliRunner
 
 from direct_access.cli import EXIT_TIMEOUT, EXIT_USAGE, app
 from direct_access.storage import S3Storage
 from direct_access_emulator.storage import S3Settings
-from direct_access_emulator.testing import RunningEmulator
-from tests.integration.client.conftest import SAMPLER_PARAMS
-
-
-@pytest.fixture
-def env(emulator: RunningEmulator, s3: S3Settings) -> dict[str, str]:
-    return emulator.env() | {
-        f"DIRECT_ACCESS_S3_{k.upper()}": v
-        for k, v in {
-            "endpoint": s3.endpoint,
-            "bucket": s3.bucket,
-            "region": s3.region,
-            "access_key_id": s3.access_key_id,
-            "secret_access_key": s3.secret_access_key,
-        }.items()
-    }
+from tests.integration.cli.conftest import SAMPLER_PARAMS
 
 
 def test_walk_through(env: dict[str, str], tmp_path: Path) -> None:
@@ -45,7 +29,9 @@ def test_walk_through(env: dict[str, str], tmp_path: Path) -> None:
     assert "API versions" in run("version")
     assert env["DIRECT_ACCESS_BACKEND"] in run("backends", "list")
     assert json.loads(run("backends", "get", env["DIRECT_ACCESS_BACKEND"], "--json"))["lanes"]
-    job = json.loads(run("jobs", "submit", str(params), "--wait", "--json", "--timeout-secs", "60"))
+    job = json.loads(
+        run("jobs", "submit", str(params), "--wait", "--keep", "--json", "--timeout-secs", "60")
+    )
     assert job["status"] == "Completed"
     assert "X-Amz-Signature" not in json.dumps(job)
     assert job["id"] in run("jobs", "list")
@@ -99,7 +85,7 @@ def test_a_bad_log_level_is_a_usage_error_before_any_upload(
         env=env,
     )
     assert result.exit_code == EXIT_USAGE, result.output
-    assert "log_level" in result.output
+    assert "--log-level" in result.output
     assert "Traceback" not in result.output
     assert result.exception is None or isinstance(result.exception, SystemExit)
     with S3Storage(
