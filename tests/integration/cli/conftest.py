@@ -21,24 +21,13 @@ from direct_access_emulator.storage import S3Settings
 from direct_access_emulator.testing import RunningEmulator, serve
 from tests.integration.client.conftest import SAMPLER_PARAMS, emulator
 
-__all__ = ["SAMPLER_PARAMS", "Command", "emulator", "start", "storage_env"]
-
-
-def storage_env(s3: S3Settings) -> dict[str, str]:
-    """The DIRECT_ACCESS_S3_* variables of the session's SeaweedFS."""
-    return {
-        "DIRECT_ACCESS_S3_ENDPOINT": s3.endpoint,
-        "DIRECT_ACCESS_S3_BUCKET": s3.bucket,
-        "DIRECT_ACCESS_S3_REGION": s3.region,
-        "DIRECT_ACCESS_S3_ACCESS_KEY_ID": s3.access_key_id,
-        "DIRECT_ACCESS_S3_SECRET_ACCESS_KEY": s3.secret_access_key,
-    }
+__all__ = ["SAMPLER_PARAMS", "Command", "emulator", "start"]
 
 
 @pytest.fixture
 def env(emulator: RunningEmulator, s3: S3Settings) -> dict[str, str]:
     """Everything `direct-access` reads, for the quick emulator."""
-    return emulator.env() | storage_env(s3)
+    return emulator.env() | s3.env()
 
 
 @pytest.fixture(scope="module")
@@ -51,7 +40,7 @@ def slow_emulator() -> Iterator[RunningEmulator]:
 @pytest.fixture
 def slow_env(slow_emulator: RunningEmulator, s3: S3Settings) -> dict[str, str]:
     """Everything `direct-access` reads, for the slow emulator."""
-    return slow_emulator.env() | storage_env(s3)
+    return slow_emulator.env() | s3.env()
 
 
 # SIGINT as a terminal sends it: a child started by a shell in the background would ignore it.

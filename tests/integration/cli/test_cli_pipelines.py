@@ -36,7 +36,7 @@ from direct_access_emulator.config import (
 )
 from direct_access_emulator.storage import S3Settings
 from direct_access_emulator.testing import serve
-from tests.integration.cli.conftest import SAMPLER_PARAMS, Command, storage_env
+from tests.integration.cli.conftest import SAMPLER_PARAMS, Command
 
 Start = Callable[..., Command]
 
@@ -121,7 +121,7 @@ def test_progress_is_one_line_per_status_change_when_stderr_is_no_terminal(
 ) -> None:
     """In a CI log (stderr not a terminal) a wait writes one line per status change."""
     with serve(EmulatorConfig(execution=ExecutionConfig(duration_secs=1.0))) as emulator:
-        env = emulator.env() | storage_env(s3)
+        env = emulator.env() | s3.env()
         job_id = str(uuid.uuid4())
         result = cli(
             env, "jobs", "submit", params, "--wait", "--poll-interval", "0.1", "--job-id", job_id
@@ -137,7 +137,7 @@ _ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
 def test_progress_on_a_terminal_shows_the_time_elapsed(s3: S3Settings, params: str) -> None:
     """On a terminal the live line's elapsed time moves between polls."""
     with serve(EmulatorConfig(execution=ExecutionConfig(duration_secs=2.0))) as emulator:
-        env = emulator.env() | storage_env(s3)
+        env = emulator.env() | s3.env()
         job_id = cli(env, "jobs", "submit", params).stdout.strip()
         master, terminal = pty.openpty()
         process = subprocess.Popen(
@@ -278,7 +278,7 @@ def test_list_filters_and_prune_frees_lanes(s3: S3Settings, params: str) -> None
         execution=ExecutionConfig(duration_secs=60),
     )
     with serve(config) as emulator:
-        env = emulator.env() | storage_env(s3)
+        env = emulator.env() | s3.env()
         running = cli(env, "jobs", "submit", params).stdout.strip()
         failed = cli(env, "jobs", "submit", params, "--program", "nonsense").stdout.strip()
         other = cli(env, "jobs", "submit", params, "--backend", "other_backend").stdout.strip()

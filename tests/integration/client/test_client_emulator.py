@@ -226,7 +226,9 @@ def test_no_secret_in_run_result_logs_or_cli(
     runner = CliRunner()
     for cli_env in (env, env | {"DIRECT_ACCESS_API_KEY": "", "DIRECT_ACCESS_TOKEN": token}):
         submitted = runner.invoke(
-            app, ["jobs", "submit", str(params), "--wait", "--json"], env=cli_env | s3_env
+            app,
+            ["jobs", "submit", str(params), "--wait", "--keep", "--json"],
+            env=cli_env | s3_env,
         )
         assert submitted.exit_code == 0, submitted.output
         job_id = json.loads(submitted.stdout)["id"]
