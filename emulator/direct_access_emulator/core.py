@@ -1,7 +1,8 @@
 """The emulator's rules in plain Python: jobs, their lifecycle, lanes and reservations.
 
-Knows nothing of HTTP. The app maps the domain errors raised here to statuses and error codes;
-the runner reports execution outcomes back through `complete`, `fail` and `time_out`.
+Knows nothing of HTTP. The app maps the domain errors raised here to statuses and error codes.
+`JobService` tells its listeners (`JobListener`) when a job starts and ends: the runner starts
+and stops execution there, and reports outcomes back through `complete`, `fail` and `time_out`.
 """
 
 from __future__ import annotations
@@ -22,9 +23,11 @@ __all__ = [
     "REASON_RESTARTED",
     "TERMINAL_STATUSES",
     "BackendReserved",
+    "CreateJob",
     "DomainError",
     "DuplicateJob",
     "Job",
+    "JobListener",
     "JobNotCancellable",
     "JobNotFound",
     "JobNotTerminal",
@@ -169,6 +172,18 @@ class Job:
         )
 
 
+@dataclass(frozen=True)
+class CreateJob:
+    """A create request, checked against the spec's `CreateJobRequest`: what `create` takes."""
+
+    job_id: str
+    program_id: str
+    backend: str
+    log_level: str
+    timeout_secs: int
+    storage: Mapping[str, Any]
+
+
 def _parse_time(text: str) -> datetime.datetime:
     return datetime.datetime.fromisoformat(text.replace("Z", "+00:00"))
 
@@ -263,8 +278,22 @@ class JobStore(Protocol):
         """Release resources."""
 
 
+class JobListener(Protocol):
+    """Told by `JobService` of each job's start and end (outside the service's lock)."""
+
+    def job_started(self, job: Job) -> None:
+        """A job was accepted: it is Running."""
+
+    def job_ended(self, job: Job) -> None:
+        """A job reached a terminal status: cancelled, completed, failed or timed out."""
+
+
 class JobService:
-    """The lifecycle rules over a store. Thread-safe: one lock orders every change."""
+    """The lifecycle rules over a store. Thread-safe: one lock orders every change.
+
+    Whatever drives it (the HTTP handlers, a test, a benchmark) runs jobs: the listeners given
+    to `subscribe` (the app's `JobRunner`) start and stop their execution.
+    """
 
     def __init__(
         self,
@@ -277,6 +306,22 @@ class JobService:
         self.store = store
         self.clock = clock
         self._lock = threading.RLock()
+        self._listeners: list[JobListener] = []
+
+    def subscribe(self, listener: JobListener) -> None:
+        """Tell ``listener`` of every job's start and end from now on."""
+        self._listeners.append(listener)
+
+    def _started(self, job: Job) -> Job:
+        for listener in self._listeners:
+            listener.job_started(job)
+        return job
+
+    def _ended(self, job: Job | None) -> Job | None:
+        if job is not None:
+            for listener in self._listeners:
+                listener.job_ended(job)
+        return job
 
     def backend(self, name: str) -> BackendConfig:
         """The configured backend, or `UnknownBackend`."""
@@ -296,13 +341,8 @@ class JobService:
     def create(
         self,
         instance: str,
+        command: CreateJob,
         *,
-        job_id: str,
-        program_id: str,
-        backend: str,
-        log_level: str,
-        timeout_secs: int,
-        storage: Mapping[str, Any],
         reserved: bool = False,
         lanes_full: bool = False,
     ) -> Job:
@@ -313,27 +353,28 @@ class JobService:
         then the lanes. ``reserved`` and ``lanes_full`` (injected faults) refuse the job as a
         reservation or full lanes would, at the same place in that order.
         """
+        backend = command.backend
         with self._lock:
             config = self.backend(backend)
-            if self.store.get(instance, job_id) is not None:
-                raise DuplicateJob(job_id)
+            if self.store.get(instance, command.job_id) is not None:
+                raise DuplicateJob(command.job_id)
             now = self.clock()
             if reserved or config.reserved_at(now):
                 raise BackendReserved(backend)
             if lanes_full or self.store.count_backend(backend) >= config.lanes:
                 raise LanesFull(backend, config.lanes)
             job = Job(
-                id=job_id,
+                id=command.job_id,
                 instance=instance,
-                program_id=program_id,
+                program_id=command.program_id,
                 backend=backend,
-                log_level=log_level,
-                timeout_secs=timeout_secs,
-                storage=storage,
+                log_level=command.log_level,
+                timeout_secs=command.timeout_secs,
+                storage=command.storage,
                 created_time=now,
             )
             self.store.insert(job)
-            return job
+        return self._started(job)
 
     def get(self, instance: str, job_id: str) -> Job:
         """The instance's job, or `JobNotFound` (also for another instance's job)."""
@@ -354,7 +395,8 @@ class JobService:
                 raise JobNotCancellable(job_id, job.status)
             cancelled = replace(job, status=JobStatus.CANCELLED, end_time=self.clock())
             self.store.update(cancelled)
-            return cancelled
+        self._ended(cancelled)
+        return cancelled
 
     def delete(self, instance: str, job_id: str) -> None:
         """Delete a terminated job, freeing its lane; `JobNotTerminal` while it runs."""
@@ -407,4 +449,4 @@ class JobService:
                 quantum_nanoseconds=quantum_nanoseconds,
             )
             self.store.update(finished)
-            return finished
+        return self._ended(finished)

@@ -22,9 +22,10 @@ from starlette.applications import Starlette
 from starlette.types import ASGIApp
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
-from direct_access_emulator.app import ABORT_EXTENSION, AppResources, create_app
+from direct_access_emulator.app import AppResources, create_app
 from direct_access_emulator.config import EmulatorConfig
 from direct_access_emulator.executor import Executor
+from direct_access_emulator.faults import ABORT_EXTENSION
 
 __all__ = ["RunningEmulator", "free_port", "serve"]
 

@@ -13,6 +13,7 @@ import pytest
 from direct_access_emulator.config import BackendConfig, EmulatorConfig, Reservation
 from direct_access_emulator.core import (
     BackendReserved,
+    CreateJob,
     DuplicateJob,
     JobNotCancellable,
     JobNotFound,
@@ -53,9 +54,8 @@ def service(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[JobServi
     store.close()
 
 
-def _create(service: JobService, job_id: str, instance: str = "A", backend: str = "b") -> None:
-    service.create(
-        instance,
+def _command(job_id: str, backend: str = "b") -> CreateJob:
+    return CreateJob(
         job_id=job_id,
         program_id="sampler",
         backend=backend,
@@ -63,6 +63,10 @@ def _create(service: JobService, job_id: str, instance: str = "A", backend: str 
         timeout_secs=10,
         storage=STORAGE,
     )
+
+
+def _create(service: JobService, job_id: str, instance: str = "A", backend: str = "b") -> None:
+    service.create(instance, _command(job_id, backend))
 
 
 def test_a_job_runs_until_it_completes(service: JobService) -> None:
@@ -150,15 +154,7 @@ def test_sqlite_recovers_running_jobs_as_failed(tmp_path: Path) -> None:
     store = SqliteJobStore(path)
     service = JobService(EmulatorConfig(), store, clock=Clock())
     for job_id in ("done", "cut"):
-        service.create(
-            "A",
-            job_id=job_id,
-            program_id="sampler",
-            backend="fake_backend",
-            log_level="info",
-            timeout_secs=5,
-            storage=STORAGE,
-        )
+        service.create("A", _command(job_id, backend="fake_backend"))
     service.complete("A", "done", 7)
     store.close()
     reopened = SqliteJobStore(path)
@@ -185,15 +181,8 @@ def test_injected_refusals_come_after_the_duplicate_check(
 ) -> None:
     """An injected 423/429 refuses a new id, but a stored id is a duplicate first."""
     _create(service, "j1")
-    kwargs = {
-        "program_id": "sampler",
-        "backend": "b",
-        "log_level": "warning",
-        "timeout_secs": 10,
-        "storage": STORAGE,
-    }
     with pytest.raises(DuplicateJob):
-        service.create("A", job_id="j1", **kwargs, **injected)  # type: ignore[arg-type]
+        service.create("A", _command("j1"), **injected)
     with pytest.raises(refusal):
-        service.create("A", job_id="j2", **kwargs, **injected)  # type: ignore[arg-type]
+        service.create("A", _command("j2"), **injected)
     assert [job.id for job in service.list("A")] == ["j1"]

@@ -1,0 +1,157 @@
+"""Reading request bodies: within the size and time limits, then checked against openapi.yaml.
+
+`read_body` refuses a body past `server.max_body_bytes` (413, before reading it all) or slower
+than `server.body_timeout_secs` (408). `parse_create_job` turns a create body into the core's
+typed `CreateJob`, or raises 400 (not a JSON object) or 422 (each violation of the spec's
+`CreateJobRequest` named in one item), so that no handler indexes the raw document.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import math
+from typing import Any
+
+from starlette.requests import Request
+
+from direct_access.spec import SpecViolation, violations
+from direct_access_emulator.config import ServerConfig
+from direct_access_emulator.core import CreateJob
+from direct_access_emulator.http_errors import EMULATOR_ERROR_CODES, MORE_INFO, ApiError
+from direct_access_emulator.spec_values import DEFAULT_LOG_LEVEL, operation
+
+__all__ = ["job_id_in", "parse_create_job", "read_body"]
+
+_CREATE_SCHEMA = f"{operation('create_job').pointer}/requestBody/content/application~1json/schema"
+
+
+async def read_body(request: Request, limits: ServerConfig) -> bytes:
+    """The body, refused with 413 past the limit (before reading it all) or 408 when slow."""
+    limit = limits.max_body_bytes
+    close = {"Connection": "close"}
+    too_large = ApiError(
+        413,
+        EMULATOR_ERROR_CODES[413],
+        f"The request body is larger than {limit} bytes.",
+        headers=close,
+    )
+    length = request.headers.get("content-length")
+    if length is not None and length.isdigit() and int(length) > limit:
+        raise too_large
+    chunks: list[bytes] = []
+    size = 0
+    try:
+        async with asyncio.timeout(limits.body_timeout_secs):
+            async for chunk in request.stream():
+                size += len(chunk)
+                if size > limit:
+                    raise too_large
+                chunks.append(chunk)
+    except TimeoutError:
+        raise ApiError(
+            408,
+            EMULATOR_ERROR_CODES[408],
+            f"The request body was not received within {limits.body_timeout_secs} seconds.",
+            headers=close,
+        ) from None
+    return b"".join(chunks)
+
+
+def _reject_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")
+
+
+class _OutOfRange(str):
+    """A JSON number beyond the float range (`1e400`), kept as its literal text.
+
+    As a float it would be an infinity, which cannot be echoed back in valid JSON.
+    """
+
+    __slots__ = ()
+
+
+def _parse_float(literal: str) -> float | _OutOfRange:
+    number = float(literal)
+    return number if math.isfinite(number) else _OutOfRange(literal)
+
+
+def _json_object(body: bytes) -> dict[str, Any]:
+    """The body as a JSON object, or a 400."""
+    try:
+        document = json.loads(body, parse_constant=_reject_constant, parse_float=_parse_float)
+    except (ValueError, RecursionError):
+        raise ApiError(400, "1337", "The request body is not valid JSON.") from None
+    if not isinstance(document, dict):
+        raise ApiError(400, "1337", "The request body must be a JSON object.")
+    return document
+
+
+def job_id_in(body: bytes) -> str | None:
+    """The job id a create body names, if it is a JSON object with a string `id`."""
+    try:
+        found = _json_object(body).get("id")
+    except ApiError:
+        return None
+    return found if isinstance(found, str) else None
+
+
+def _out_of_range_numbers(document: Any) -> dict[str, _OutOfRange]:
+    """Where each out-of-range number is, named as `SpecViolation.location` names fields.
+
+    Iterative, since bodies may nest as deep as the JSON parser allows.
+    """
+    found: dict[str, _OutOfRange] = {}
+    pending: list[tuple[str, Any]] = [("", document)]
+    while pending:
+        pointer, node = pending.pop()
+        if isinstance(node, _OutOfRange):
+            found[pointer] = node
+        elif isinstance(node, dict):
+            pending.extend((f"{pointer}/{key}", value) for key, value in node.items())
+        elif isinstance(node, list):
+            pending.extend((f"{pointer}/{index}", value) for index, value in enumerate(node))
+    return dict(sorted(found.items()))
+
+
+def _field_item(location: str, message: str) -> dict[str, Any]:
+    name = location or "/"
+    return {
+        "code": "1337",
+        "message": f"{name}: {message}",
+        "more_info": MORE_INFO,
+        "location": "body",
+        "target": {"name": name, "type": "field"},
+    }
+
+
+def _violation_item(violation: SpecViolation) -> dict[str, Any]:
+    item = _field_item(violation.location, violation.message)
+    if violation.keyword != "required":  # a missing field has no value to show
+        item["value"] = violation.value
+    return item
+
+
+def _out_of_range_item(pointer: str, number: _OutOfRange) -> dict[str, Any]:
+    item = _field_item(pointer, f"the number {number} is out of range (not a finite float64)")
+    item["value"] = str(number)
+    return item
+
+
+def parse_create_job(body: bytes) -> CreateJob:
+    """The create command of a body valid against the spec's `CreateJobRequest`, or 400/422."""
+    document = _json_object(body)
+    out_of_range = _out_of_range_numbers(document)
+    found = [v for v in violations(_CREATE_SCHEMA, document) if v.location not in out_of_range]
+    if found or out_of_range:
+        items = [_out_of_range_item(pointer, n) for pointer, n in out_of_range.items()]
+        items += [_violation_item(v) for v in found]
+        raise ApiError(422, "1337", "Validation failed.", items=items)
+    return CreateJob(
+        job_id=document["id"],
+        program_id=document["program_id"],
+        backend=document["backend"],
+        log_level=document.get("log_level", DEFAULT_LOG_LEVEL),
+        timeout_secs=int(document["timeout_secs"]),
+        storage=document["storage"],
+    )

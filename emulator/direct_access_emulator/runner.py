@@ -1,0 +1,107 @@
+"""The job runner: executes the service's accepted jobs as asyncio tasks, reports their outcome.
+
+A `JobListener` of `JobService`: a started job gets a task running the `Executor` under the
+job's `timeout_secs`; a job that ends otherwise (cancelled) has its task cancelled. Outcomes go
+back to the service: `complete`, `fail`, `time_out`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+
+from direct_access_emulator.core import Job, JobService, Reason
+from direct_access_emulator.executor import (
+    ExecutionFailed,
+    ExecutionRequest,
+    Executor,
+    storage_urls,
+)
+
+__all__ = ["JobRunner"]
+
+# Timers beyond this would overflow the event loop's clock; nothing runs that long anyway.
+_MAX_TIMEOUT_SECS = 10**8
+
+_log = logging.getLogger("direct_access_emulator")
+
+
+class JobRunner:
+    """Runs a service's jobs on an executor, in the event loop of the first job it starts.
+
+    Listens to ``service`` from construction on. A job started outside that loop (another
+    thread driving the service) is handed to it thread-safely.
+    """
+
+    def __init__(self, service: JobService, executor: Executor) -> None:
+        self.service = service
+        self.executor = executor
+        self._tasks: dict[tuple[str, str], asyncio.Task[None]] = {}
+        self._loop: asyncio.AbstractEventLoop | None = None
+        service.subscribe(self)
+
+    def job_started(self, job: Job) -> None:
+        self._in_loop(self._start, job)
+
+    def job_ended(self, job: Job) -> None:
+        self._in_loop(self._stop, job)
+
+    def _in_loop(self, action: Callable[[Job], None], job: Job) -> None:
+        try:
+            self._loop = asyncio.get_running_loop()
+        except RuntimeError:  # not in a loop: the service is driven from another thread
+            if self._loop is None:
+                raise RuntimeError("JobRunner: no event loop has run a job yet") from None
+            self._loop.call_soon_threadsafe(action, job)
+            return
+        action(job)
+
+    def _start(self, job: Job) -> None:
+        key = (job.instance, job.id)
+        task = asyncio.get_running_loop().create_task(self._run(job), name=f"job {job.id}")
+        self._tasks[key] = task
+        task.add_done_callback(lambda _: self._tasks.pop(key, None))
+
+    def _stop(self, job: Job) -> None:
+        task = self._tasks.get((job.instance, job.id))
+        # A job's own task reports its outcome (and so ends the job): it is ending anyway.
+        if task is not None and task is not asyncio.current_task():
+            task.cancel()
+
+    async def _run(self, job: Job) -> None:
+        input_url, results_url, logs_url = storage_urls(job.storage)
+        request = ExecutionRequest(
+            job_id=job.id,
+            program_id=job.program_id,
+            backend=job.backend,
+            log_level=job.log_level,
+            input_url=input_url,
+            results_url=results_url,
+            logs_url=logs_url,
+        )
+        try:
+            async with asyncio.timeout(min(job.timeout_secs, _MAX_TIMEOUT_SECS)):
+                result = await self.executor.execute(request)
+        except TimeoutError:
+            self.service.time_out(job.instance, job.id)
+        except ExecutionFailed as failure:
+            self.service.fail(job.instance, job.id, failure.reason)
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            _log.exception("executor error in job %s", job.id)
+            self.service.fail(
+                job.instance,
+                job.id,
+                Reason(1009, "The emulator's executor failed.", "Submit the job again."),
+            )
+        else:
+            self.service.complete(job.instance, job.id, result.quantum_nanoseconds)
+
+    async def aclose(self) -> None:
+        """Cancel every running job's task and wait for them."""
+        tasks = list(self._tasks.values())
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
