@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import sys
 import uuid
+from contextlib import suppress
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -158,15 +159,22 @@ def jobs_submit(  # noqa: PLR0917 - each typer option is a parameter
         chosen = _backend(c, backend)
         job_id = job_id or str(uuid.uuid4())
         prepared = store.prepare(job_id, document, timeout_secs)
-        with guarded(c, job_id, keep=keep):
-            c.submit(
-                backend=chosen,
-                program_id=program_id,
-                storage=prepared,
-                timeout_secs=timeout_secs,
-                log_level=log_level,
-                job_id=job_id,
-            )
+        try:
+            with guarded(c, job_id, keep=keep):
+                c.submit(
+                    backend=chosen,
+                    program_id=program_id,
+                    storage=prepared,
+                    timeout_secs=timeout_secs,
+                    log_level=log_level,
+                    job_id=job_id,
+                )
+        except DirectAccessError:
+            # No job of ours exists (the client reads back before raising): the uploaded
+            # input would only litter the store.
+            with suppress(DirectAccessError):
+                store.delete(prepared)
+            raise
         if not wait:
             print_json({"id": job_id}) if as_json else stdout().print(job_id, markup=False)
             return

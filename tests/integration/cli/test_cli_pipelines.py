@@ -284,8 +284,10 @@ def test_list_filters_and_prune_frees_lanes(s3: S3Settings, params: str) -> None
         other = cli(env, "jobs", "submit", params, "--backend", "other_backend").stdout.strip()
         with Client(Settings.from_env(env)) as c:
             c.wait(failed, timeout=30, poll_interval=0.05)
-        full = cli(env, "jobs", "submit", params, code=EXIT_API_ERROR)  # both lanes are held
+        refused = str(uuid.uuid4())  # both lanes of fake_backend are held: 429
+        full = cli(env, "jobs", "submit", params, "--job-id", refused, code=EXIT_API_ERROR)
         assert "429" in full.stderr
+        assert objects(s3, refused) == 0  # its uploaded input is removed again
 
         def ids(*args: str) -> set[str]:
             return {j["id"] for j in json.loads(cli(env, "jobs", "list", *args, "--json").stdout)}
