@@ -18,6 +18,7 @@ from direct_access._retry import RetryPolicy
 from direct_access._run import RunFlows, RunResult
 from direct_access._settings import Settings
 from direct_access._strict import StrictMode
+from direct_access._transport import DEFAULT_MAX_ANSWER_BYTES, attempt_deadline
 from direct_access.storage import PreparedStorage, S3Storage
 from direct_access_api.models import Backend, BackendLanes, CreateJobStorage, Job, LogLevel
 from direct_access_api.types import Response
@@ -42,6 +43,7 @@ class AsyncClient(RunFlows):
         auth: httpx.Auth | None = None,
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], Awaitable[object]] = asyncio.sleep,
+        max_answer_bytes: int = DEFAULT_MAX_ANSWER_BYTES,
     ) -> None:
         super().__init__(
             settings,
@@ -53,6 +55,7 @@ class AsyncClient(RunFlows):
             auth=auth,
             clock=clock,
             asynchronous=True,
+            max_answer_bytes=max_answer_bytes,
         )
         self._sleep = sleep
         # Shielded cleanups keep running when their caller is cancelled: held here until done.
@@ -85,7 +88,7 @@ class AsyncClient(RunFlows):
         limit = _TIME_LIMIT.set(step.time_limit)
         try:
             async for attempt in state.retry_context():
-                with attempt:
+                with attempt, attempt_deadline(self._attempt_limit(state, step.time_limit)):
                     state.attempt += 1
                     try:
                         response: Response[Any] = await step.module.asyncio_detailed(

@@ -12,7 +12,7 @@ import contextvars
 import json
 import logging
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 import httpx
 
@@ -30,6 +30,12 @@ from direct_access._operations import Operation, request_operation
 from direct_access._retry import RetryPolicy, RetryState
 from direct_access._settings import Settings
 from direct_access._strict import StrictMode
+from direct_access._transport import (
+    DEFAULT_MAX_ANSWER_BYTES,
+    AsyncCappedTransport,
+    CappedTransport,
+    deadline_transport,
+)
 from direct_access.spec import violations
 from direct_access_api import Client as GeneratedClient
 from direct_access_api.types import Response
@@ -112,6 +118,7 @@ class BaseClient:
         auth: httpx.Auth | None,
         clock: Callable[[], float],
         asynchronous: bool,
+        max_answer_bytes: int = DEFAULT_MAX_ANSWER_BYTES,
     ) -> None:
         self.settings = settings if settings is not None else Settings.from_env()
         if isinstance(strict, StrictMode):
@@ -120,9 +127,19 @@ class BaseClient:
             self._strict = StrictMode(allow_drift=allow_drift) if strict else None
         self._retry = retry if retry is not None else RetryPolicy.none()
         self._clock = clock
+        if max_answer_bytes < 1:
+            raise ValueError("max_answer_bytes must be positive")
+        timeout = timeout if isinstance(timeout, httpx.Timeout) else httpx.Timeout(timeout)
+        phases = [t for t in timeout.as_dict().values() if t is not None]
+        #: The wall-clock limit of one attempt (None: the timeout sets none).
+        self._attempt_secs: float | None = max(phases) if phases else None
         if auth is None:
             if self.settings.api_key:
-                auth = IAMAuth(self.settings.api_key, self.settings.iam_url)
+                auth = IAMAuth(
+                    self.settings.api_key,
+                    self.settings.iam_url,
+                    timeout=self._attempt_secs if self._attempt_secs is not None else 30.0,
+                )
             else:
                 auth = BearerAuth(self.settings.token or "")
         self._auth = auth
@@ -134,13 +151,20 @@ class BaseClient:
             if asynchronous
             else {"request": [_cap_timeout], "response": [self._response_hook]}
         )
-        httpx_args: dict[str, Any] = {"auth": auth, "event_hooks": hooks}
-        if transport is not None:
-            httpx_args["transport"] = transport
+        if transport is None:
+            transport = deadline_transport(asynchronous=asynchronous)
+        capped: httpx.BaseTransport | httpx.AsyncBaseTransport
+        if asynchronous:
+            capped = AsyncCappedTransport(
+                cast(httpx.AsyncBaseTransport, transport), max_answer_bytes
+            )
+        else:
+            capped = CappedTransport(cast(httpx.BaseTransport, transport), max_answer_bytes)
+        httpx_args: dict[str, Any] = {"auth": auth, "event_hooks": hooks, "transport": capped}
         self._api = GeneratedClient(
             base_url=self.settings.url,
             headers=headers,
-            timeout=timeout if isinstance(timeout, httpx.Timeout) else httpx.Timeout(timeout),
+            timeout=timeout,
             raise_on_unexpected_status=True,
             httpx_args=httpx_args,
         )
@@ -149,6 +173,14 @@ class BaseClient:
         return (
             f"{type(self).__name__}(url={self.settings.url!r}, strict={self._strict is not None})"
         )
+
+    def _attempt_limit(self, state: RetryState, time_limit: float | None) -> float | None:
+        """The wall-clock seconds the next attempt may take: the request timeout, within the
+        step's own limit (a poll's share of its wait) or what is left of the call's total."""
+        left = time_limit if time_limit is not None else state.time_left()
+        if self._attempt_secs is None:
+            return left
+        return min(self._attempt_secs, left)
 
     def _retry_state(self, operation_id: str, *, budget: float | None = None) -> RetryState:
         """The retry bookkeeping of one call, paced by the client's clock."""

@@ -22,6 +22,7 @@ from direct_access._retry import RetryPolicy
 from direct_access._run import RunFlows, RunResult
 from direct_access._settings import Settings
 from direct_access._strict import StrictMode
+from direct_access._transport import DEFAULT_MAX_ANSWER_BYTES, attempt_deadline
 from direct_access.storage import PreparedStorage, S3Storage
 from direct_access_api.models import Backend, BackendLanes, CreateJobStorage, Job, LogLevel
 from direct_access_api.types import Response
@@ -37,10 +38,13 @@ class Client(RunFlows):
 
     ``strict``: check every answer against openapi.yaml (`SpecViolationError`; added fields are
     `DriftError` unless ``allow_drift``). ``retry``: a `RetryPolicy` (``None``: no retries).
-    ``timeout``: per request, seconds or an `httpx.Timeout`. ``transport`` and ``auth`` replace
-    httpx's transport and the auth built from the settings (a 401 with an ``auth`` of your own
-    is an `AuthenticationError` at once: only `IAMAuth` refreshes and re-sends). ``clock`` and
-    ``sleep`` pace `wait`.
+    ``timeout``: per attempt, seconds or an `httpx.Timeout`; an attempt (the IAM exchange inside
+    it included) ends by then on the wall clock, however slowly the server sends, and a call,
+    retries included, by the policy's ``timeout``. ``max_answer_bytes``: a larger answer is an
+    `InvalidResponseError`, raised before it is read whole. ``transport`` and ``auth`` replace
+    httpx's transport (the wall-clock limits hold for the default one only) and the auth built
+    from the settings (a 401 with an ``auth`` of your own is an `AuthenticationError` at once:
+    only `IAMAuth` refreshes and re-sends). ``clock`` and ``sleep`` pace `wait` and retries.
     """
 
     def __init__(
@@ -55,6 +59,7 @@ class Client(RunFlows):
         auth: httpx.Auth | None = None,
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], object] = time.sleep,
+        max_answer_bytes: int = DEFAULT_MAX_ANSWER_BYTES,
     ) -> None:
         super().__init__(
             settings,
@@ -66,6 +71,7 @@ class Client(RunFlows):
             auth=auth,
             clock=clock,
             asynchronous=False,
+            max_answer_bytes=max_answer_bytes,
         )
         self._sleep = sleep
 
@@ -96,7 +102,7 @@ class Client(RunFlows):
         limit = _TIME_LIMIT.set(step.time_limit)
         try:
             for attempt in state.retry_context():
-                with attempt:
+                with attempt, attempt_deadline(self._attempt_limit(state, step.time_limit)):
                     state.attempt += 1
                     try:
                         response: Response[Any] = step.module.sync_detailed(

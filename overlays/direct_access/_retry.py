@@ -144,6 +144,13 @@ class RetryState:
         """Whether more than one attempt started (an earlier one may have taken effect)."""
         return self.attempt > 1
 
+    def time_left(self) -> float:
+        """Seconds left of the call's total limit: the policy's caps, or the caller's budget."""
+        total = self.stamina_timeout
+        if self.budget is not None:
+            total = min(total, self.budget)
+        return max(0.0, total - (self._clock() - self._start))
+
     @property
     def stamina_attempts(self) -> int:
         """The attempt cap handed to stamina: the larger of the two classes' caps."""

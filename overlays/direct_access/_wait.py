@@ -14,6 +14,7 @@ from direct_access._errors import (
     APIConnectionError,
     DirectAccessError,
     JobTimeoutError,
+    RequestTimeoutError,
     ServerError,
 )
 from direct_access._flow import Flow, Sleep
@@ -46,6 +47,10 @@ _GROWTH = 1.5
 MIN_POLL_TIME = 1.0
 
 
+# What a poll may fail with while the job goes on: never raised by `wait` before its deadline.
+_TRANSIENT = (APIConnectionError, ServerError, RequestTimeoutError)
+
+
 class DeadlineReached(DirectAccessError):
     """A poll gave up because a retry would have ended past the wait's deadline."""
 
@@ -74,7 +79,8 @@ def wait_flow(
     clock: Callable[[], float],
 ) -> Flow[Job]:
     """Poll (``poll(job_id, budget)``) until the job is terminal; `JobTimeoutError` at the
-    deadline, also when it passes during a poll (carrying the last job seen)."""
+    deadline, also when it passes during a poll (carrying the last job seen). A poll that fails
+    transiently (no answer, a timeout, a 5xx, a 408) before the deadline is followed by another."""
     _check(timeout, poll_interval)
     deadline = clock() + timeout
     last: Job | None = None
@@ -83,17 +89,19 @@ def wait_flow(
             job = yield from poll(job_id, max(0.0, deadline - clock()))
         except DeadlineReached as exc:
             raise JobTimeoutError(job_id, timeout, last) from exc.__cause__
-        except (APIConnectionError, ServerError) as exc:
-            if clock() < deadline:
-                raise
-            raise JobTimeoutError(job_id, timeout, last) from exc
-        if last is None or job.status != last.status:
-            _log.debug("job %s is %s", job_id, job.status.value)
-        last = job
-        if on_status is not None:
-            on_status(job)
-        if job.status in TERMINAL_STATUSES:
-            return job
+        except _TRANSIENT as exc:
+            # A poll's retries gave up, but the wait's deadline has not passed: poll on.
+            if clock() >= deadline:
+                raise JobTimeoutError(job_id, timeout, last) from exc
+            _log.debug("job %s: poll failed (%s); polling on until the deadline", job_id, exc)
+        else:
+            if last is None or job.status != last.status:
+                _log.debug("job %s is %s", job_id, job.status.value)
+            last = job
+            if on_status is not None:
+                on_status(job)
+            if job.status in TERMINAL_STATUSES:
+                return job
         remaining = deadline - clock()
         if remaining <= 0:
             raise JobTimeoutError(job_id, timeout, last)
