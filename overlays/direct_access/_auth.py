@@ -124,7 +124,7 @@ class IAMAuth(httpx.Auth):
         document: Any
         try:
             document = json.loads(response.text)
-        except ValueError:
+        except (ValueError, RecursionError):
             document = None
         if response.status_code >= 500:
             raise ServerError("POST", self._token_url, response.status_code, None, response.text)

@@ -9,6 +9,7 @@ refresh first), a success answer is checked to be JSON and, in strict mode, agai
 from __future__ import annotations
 
 import contextvars
+import functools
 import json
 import logging
 from collections.abc import Callable
@@ -38,7 +39,7 @@ from direct_access._transport import (
 )
 from direct_access.spec import violations
 from direct_access_api import Client as GeneratedClient
-from direct_access_api.types import Response
+from direct_access_api.types import Response, Unset
 
 __all__ = ["DEFAULT_RETRY", "BaseClient"]
 
@@ -87,6 +88,10 @@ async def _async_cap_timeout(request: httpx.Request) -> None:
 
 def _package_of(frame_globals: dict[str, Any]) -> str:
     return str(frame_globals.get("__name__", "")).split(".", 1)[0]
+
+
+def _is_json(media_type: str) -> bool:
+    return media_type == "application/json" or media_type.endswith("+json")
 
 
 def raised_by_generated_code(exc: BaseException) -> bool:
@@ -208,14 +213,30 @@ class BaseClient:
         pointer = op.schema_pointer(status)
         if pointer is None:
             return
+        invalid = functools.partial(
+            InvalidResponseError, request.method, str(request.url), status, operation=op
+        )
+        media_type = response.headers.get("Content-Type", "").split(";", 1)[0].strip().lower()
+        if media_type and not _is_json(media_type):
+            raise invalid(f"the body is {media_type}, not JSON")
         try:
             document = json.loads(response.content)
         except ValueError:
-            raise InvalidResponseError(
-                request.method, str(request.url), status, "the body is not JSON"
-            ) from None
+            raise invalid("the body is not JSON") from None
+        except RecursionError:
+            raise invalid("the body nests deeper than can be read") from None
         if self._strict is not None:
-            self._strict.check(request.method, str(request.url), status, pointer, document)
+            try:
+                self._strict.check(
+                    request.method,
+                    str(request.url),
+                    status,
+                    pointer,
+                    document,
+                    operation=op.operation_id,
+                )
+            except RecursionError:
+                raise invalid("the body nests deeper than can be checked") from None
         # The generated parser calls response.json() next: hand it this parse instead of a second
         # json.loads of the same body (bench/ showed it in every list answer's profile).
         response.json = lambda **_: document  # type: ignore[method-assign]
@@ -226,9 +247,12 @@ class BaseClient:
         if self._strict is not None and pointer is not None:
             try:
                 document = json.loads(response.content)
-            except ValueError:
+            except (ValueError, RecursionError):
                 document = response.text
-            error.spec_violations = tuple(violations(pointer, document))
+            try:
+                error.spec_violations = tuple(violations(pointer, document))
+            except RecursionError:
+                error.spec_violations = ()
         return error
 
     @staticmethod
@@ -245,7 +269,8 @@ class BaseClient:
                 op.method,
                 op.path,
                 0,
-                f"the {op.operation_id} answer does not parse ({type(exc).__name__}: {exc})",
+                f"the answer does not parse ({type(exc).__name__}: {exc})",
+                operation=op,
             )
         return exc
 
@@ -257,5 +282,25 @@ class BaseClient:
                 op.path,
                 int(response.status_code),
                 f"expected a {kind.__name__}, got {type(response.parsed).__name__}",
+                operation=op,
             )
         return response.parsed
+
+    @staticmethod
+    def _items(values: object, kind: type[T], op: Operation) -> list[T]:
+        """``values`` as a list of ``kind``: the generated parser hands back raw values (dicts,
+        the characters of a string) when a nullable array's items do not parse."""
+        if values is None or isinstance(values, Unset):
+            return []
+        if isinstance(values, list) and all(isinstance(v, kind) for v in values):
+            return values
+        found = type(values).__name__
+        if isinstance(values, list):
+            found = next(type(v).__name__ for v in values if not isinstance(v, kind))
+        raise InvalidResponseError(
+            op.method,
+            op.path,
+            200,
+            f"expected a list of {kind.__name__}, got {found}",
+            operation=op,
+        )

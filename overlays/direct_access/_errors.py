@@ -16,6 +16,7 @@ from direct_access_api.models import ErrorResponse
 if TYPE_CHECKING:
     import httpx
 
+    from direct_access._operations import Operation
     from direct_access.spec import SpecViolation
     from direct_access_api.models import Job
 
@@ -199,12 +200,28 @@ class UnexpectedStatusError(APIError):
 class InvalidResponseError(DirectAccessError):
     """A success answer whose body does not parse as the operation's documented document."""
 
-    def __init__(self, method: str, url: str, status_code: int, reason: str) -> None:
+    def __init__(
+        self,
+        method: str,
+        url: str,
+        status_code: int,
+        reason: str,
+        *,
+        operation: Operation | str | None = None,
+    ) -> None:
         self.method = method.upper()
         self.url = redact_url(url)
         self.status_code = status_code
         self.reason = redact_urls(reason)
-        super().__init__(f"{self.method} {self.url} -> {status_code}: {self.reason}")
+        #: The spec's operationId of the call (``None`` for an answer outside the API).
+        self.operation_id = _operation_id(operation)
+        named = f" ({self.operation_id})" if self.operation_id else ""
+        super().__init__(f"{self.method} {self.url}{named} -> {status_code}: {self.reason}")
+
+
+def _operation_id(operation: Operation | str | None) -> str | None:
+    """The spec's operationId of a call (``None`` for an answer outside the API)."""
+    return operation if operation is None or isinstance(operation, str) else operation.operation_id
 
 
 def _describe(violations: Sequence[SpecViolation]) -> str:
@@ -224,12 +241,18 @@ class SpecViolationError(InvalidResponseError):
         status_code: int,
         pointer: str,
         violations: Sequence[SpecViolation],
+        *,
+        operation: Operation | str | None = None,
     ) -> None:
         self.pointer = pointer
         self.violations = tuple(violations)
         self.fields = tuple(v.location for v in self.violations)
         super().__init__(
-            method, url, status_code, f"answer breaks the spec: {_describe(self.violations)}"
+            method,
+            url,
+            status_code,
+            f"answer breaks the spec: {_describe(self.violations)}",
+            operation=operation,
         )
 
 
@@ -247,6 +270,8 @@ class DriftError(DirectAccessError):
         status_code: int,
         pointer: str,
         violations: Sequence[SpecViolation],
+        *,
+        operation: Operation | str | None = None,
     ) -> None:
         self.method = method.upper()
         self.url = redact_url(url)
@@ -254,9 +279,11 @@ class DriftError(DirectAccessError):
         self.pointer = pointer
         self.violations = tuple(violations)
         self.fields = tuple(v.location for v in self.violations)
+        self.operation_id = _operation_id(operation)
+        named = f" ({self.operation_id})" if self.operation_id else ""
         super().__init__(
-            f"{self.method} {self.url} -> {status_code}: answer has fields the spec does not "
-            f"define (drift from the reference): {', '.join(self.fields)}"
+            f"{self.method} {self.url}{named} -> {status_code}: answer has fields the spec does "
+            f"not define (drift from the reference): {', '.join(self.fields)}"
         )
 
 
@@ -347,7 +374,7 @@ def parse_error_body(text: str) -> tuple[Any, ErrorResponse | None]:
     """The JSON document of an error answer (or None) and, when it fits, the parsed model."""
     try:
         document = json.loads(text)
-    except ValueError:
+    except (ValueError, RecursionError):
         return None, None
     if not isinstance(document, dict):
         return document, None

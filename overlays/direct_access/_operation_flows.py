@@ -153,14 +153,15 @@ class OperationFlows(BaseClient):
         return self._parsed(response, kind, operation(operation_id))
 
     def _list_jobs(self) -> Flow[list[Job]]:
-        return list((yield from self._model("list_jobs", list_jobs, JobList)).jobs or [])
+        found = yield from self._model("list_jobs", list_jobs, JobList)
+        return self._items(found.jobs, Job, operation("list_jobs"))
 
     def _get_job(self, job_id: str) -> Flow[Job]:
         return (yield from self._model("get_job", get_job, Job, job_id))
 
     def _list_backends(self) -> Flow[list[Backend]]:
         found = yield from self._model("list_backends", list_backends, BackendList)
-        return list(found.backends or [])
+        return self._items(found.backends, Backend, operation("list_backends"))
 
     def _get_backend(self, name: str) -> Flow[Backend]:
         return (yield from self._model("get_backend", get_backend, Backend, name))
@@ -204,7 +205,8 @@ class OperationFlows(BaseClient):
         return (yield from self._model("get_version", get_version, ServiceVersion)).version
 
     def _list_versions(self) -> Flow[list[str]]:
-        return list((yield from self._model("list_versions", list_versions, ApiVersions)).versions)
+        found = yield from self._model("list_versions", list_versions, ApiVersions)
+        return self._items(found.versions, str, operation("list_versions"))
 
     def _submit(self, body: CreateJobRequest) -> Flow[str]:
         """Create the job once. A create that may have acted unseen (an attempt got no answer,

@@ -36,16 +36,26 @@ class StrictMode:
         default_factory=threading.Lock, repr=False, compare=False, hash=False
     )
 
-    def check(self, method: str, url: str, status_code: int, pointer: str, document: Any) -> None:
-        """Raise `SpecViolationError` or `DriftError` when ``document`` breaks the schema."""
+    def check(
+        self,
+        method: str,
+        url: str,
+        status_code: int,
+        pointer: str,
+        document: Any,
+        *,
+        operation: str | None = None,
+    ) -> None:
+        """Raise `SpecViolationError` or `DriftError` when ``document`` breaks the schema
+        (naming ``operation``, the call's operationId, when given)."""
         found = violations(pointer, document)
         if not found:
             return
         drift = [v for v in found if v.keyword == "additionalProperties"]
         if len(drift) != len(found):
-            raise SpecViolationError(method, url, status_code, pointer, found)
+            raise SpecViolationError(method, url, status_code, pointer, found, operation=operation)
         if not self.allow_drift:
-            raise DriftError(method, url, status_code, pointer, drift)
+            raise DriftError(method, url, status_code, pointer, drift, operation=operation)
         self._log_drift(method, pointer, drift)
 
     def _log_drift(self, method: str, pointer: str, drift: list[SpecViolation]) -> None:

@@ -197,6 +197,7 @@ def _too_large(request: httpx.Request, cap: int, seen: str) -> InvalidResponseEr
         str(request.url),
         0,
         f"the {name} answer is larger than the {cap:,}-byte cap ({seen}); not read further",
+        operation=op,
     )
 
 
