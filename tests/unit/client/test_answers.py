@@ -27,6 +27,12 @@ DEEP = "[" * 100_000 + "]" * 100_000
 MEDIUM = '{"jobs": ' + "[" * 900 + "]" * 900 + "}"
 
 
+@pytest.fixture(params=[False, True], ids=["lenient", "strict"])
+def strict(request: pytest.FixtureRequest) -> bool:
+    """Both without and with strict mode."""
+    return bool(request.param)
+
+
 def _json(text: str, status: int = 200, content_type: str = "application/json") -> httpx.Response:
     return httpx.Response(status, content=text.encode(), headers={"Content-Type": content_type})
 
@@ -51,7 +57,6 @@ def _json(text: str, status: int = 200, content_type: str = "application/json") 
         ("/version", Client.get_version, _json("null")),
     ],
 )
-@pytest.mark.parametrize("strict", [False, True], ids=["lenient", "strict"])
 def test_a_malformed_success_answer_is_invalid_response_naming_the_operation(
     service: Service,
     settings: Settings,
