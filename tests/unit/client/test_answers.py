@@ -38,7 +38,7 @@ def _json(text: str, status: int = 200, content_type: str = "application/json") 
 
 
 @pytest.mark.parametrize(
-    ("path", "call", "answer"),
+    "case",
     [
         ("/v1/jobs", Client.list_jobs, _json('{"jobs": [{"x": 1}]}')),
         ("/v1/jobs", Client.list_jobs, _json('{"jobs": "abc"}')),
@@ -60,12 +60,11 @@ def _json(text: str, status: int = 200, content_type: str = "application/json") 
 def test_a_malformed_success_answer_is_invalid_response_naming_the_operation(
     service: Service,
     settings: Settings,
-    path: str,
-    call: Callable[[Client], Any],
-    answer: httpx.Response,
+    case: tuple[str, Callable[[Client], Any], httpx.Response],
     strict: bool,
 ) -> None:
     """Never a RecursionError, TypeError, raw dicts or characters: InvalidResponseError."""
+    path, call, answer = case
     service.token()
     service.add("GET", path, answer)
     with (
