@@ -9,7 +9,14 @@ import typer
 from rich import box
 from rich.table import Table
 
-from direct_access import TERMINAL_STATUSES, ConflictError, Job, JobStatus, NotFoundError
+from direct_access import (
+    TERMINAL_STATUSES,
+    ConflictError,
+    Job,
+    JobFailedError,
+    JobStatus,
+    NotFoundError,
+)
 from direct_access.cli._app import (
     EXIT_FAILED_JOB,
     EXIT_USAGE,
@@ -73,8 +80,6 @@ def show_job(job: Job, as_json: bool) -> None:
 def exit_if_failed(job: Job) -> None:
     """Exit 4 with the job's reason when it ended Failed or Cancelled."""
     if job.status in TERMINAL_STATUSES and job.status is not JobStatus.COMPLETED:
-        from direct_access import JobFailedError  # noqa: PLC0415 - its message is the reason
-
         fail(str(JobFailedError(job)), EXIT_FAILED_JOB)
 
 

@@ -11,10 +11,18 @@ from typing import Annotated, Any
 
 import typer
 
-from direct_access import Client, DirectAccessError, JobFailedError, LogLevel, NotFoundError
+from direct_access import (
+    Client,
+    DirectAccessError,
+    JobFailedError,
+    JobTimeoutError,
+    LogLevel,
+    NotFoundError,
+)
 from direct_access.cli._app import (
     EXIT_FAILED_JOB,
     EXIT_INTERRUPTED,
+    EXIT_TIMEOUT,
     EXIT_USAGE,
     JsonOption,
     VerboseOption,
@@ -115,6 +123,8 @@ def jobs_run(  # noqa: PLR0917 - each typer option is a parameter
             raise typer.Exit(EXIT_INTERRUPTED) from None
         except JobFailedError as exc:
             fail(f"{exc} (the job is deleted)", EXIT_FAILED_JOB)
+        except JobTimeoutError as exc:
+            fail(f"{exc}; the job is cancelled and deleted", EXIT_TIMEOUT)
     say(f"job {job_id} deleted (its lane is free)")
     if as_json:
         print_json({"job": out.job.to_dict(), "result": out.result, "logs": out.logs})

@@ -25,9 +25,10 @@ from direct_access import (
     DirectAccessError,
     Job,
     JobStatus,
+    JobTimeoutError,
     NotFoundError,
 )
-from direct_access.cli._app import EXIT_INTERRUPTED, say, stderr
+from direct_access.cli._app import EXIT_INTERRUPTED, EXIT_TIMEOUT, fail, say, stderr
 
 #: How long an interrupted command waits for a cancelled job to end before deleting it.
 CANCEL_TIMEOUT_SECS = 30.0
@@ -155,5 +156,8 @@ def guarded(c: Client, job_id: str, *, keep: bool) -> Iterator[None]:
 def wait_for(c: Client, job_id: str, *, timeout: float, poll_interval: float, keep: bool) -> Job:
     """`Client.wait` with progress; Ctrl-C frees the job (unless ``keep``) and exits 130."""
     progress = Progress(job_id)
-    with guarded(c, job_id, keep=keep), progress.shown():
-        return c.wait(job_id, timeout=timeout, poll_interval=poll_interval, on_status=progress)
+    try:
+        with guarded(c, job_id, keep=keep), progress.shown():
+            return c.wait(job_id, timeout=timeout, poll_interval=poll_interval, on_status=progress)
+    except JobTimeoutError as exc:
+        fail(f"{exc}; left as it is, to free it: direct-access jobs cancel {job_id}", EXIT_TIMEOUT)
