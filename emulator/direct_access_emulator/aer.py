@@ -8,47 +8,19 @@ noise model unless the backend says ``noise = false``) by a `WorkerPool`, and th
 
 from __future__ import annotations
 
+from direct_access_emulator import reasons
 from direct_access_emulator.config import EmulatorConfig
-from direct_access_emulator.core import Reason
 from direct_access_emulator.executor import (
     ExecutionFailed,
     ExecutionRequest,
     ExecutionResult,
-    JobLog,
     StorageExecutor,
-    _reason_not_json,
 )
+from direct_access_emulator.job_log import JobLog
 from direct_access_emulator.qiskit_runner import JobInputError
 from direct_access_emulator.workers import JobCancelled, WorkerCrashed, WorkerError, WorkerPool
 
 __all__ = ["AerExecutor"]
-
-
-def _reason_input(backend: str, detail: str) -> Reason:
-    return Reason(
-        1003,
-        f"The input cannot run on backend {backend!r}: {detail}",
-        "Send Qiskit Runtime V2 primitive parameters with ISA circuits for the backend "
-        "(transpile them with its configuration or target first).",
-    )
-
-
-# Codes beside the emulator's others: 1001-1006 storage and input, 1007 emulator restarted,
-# 1008 timeout, 1009 executor error.
-def _reason_crashed(detail: str) -> Reason:
-    return Reason(
-        1010,
-        f"The simulation ended unexpectedly: {detail}.",
-        "Submit the job again; a circuit too large for the emulator's memory ends this way.",
-    )
-
-
-def _reason_simulation_failed(detail: str) -> Reason:
-    return Reason(
-        1011,
-        f"The simulation failed: {detail}.",
-        "Check the circuits and options; submit the job again if the error looks transient.",
-    )
 
 
 class AerExecutor(StorageExecutor):
@@ -97,7 +69,7 @@ class AerExecutor(StorageExecutor):
             try:
                 text = raw.decode("utf-8")
             except UnicodeDecodeError:
-                raise ExecutionFailed(_reason_not_json("it is not UTF-8 text")) from None
+                raise ExecutionFailed(reasons.input_not_json("it is not UTF-8 text")) from None
             await self.start()
             assert self._pool is not None  # noqa: S101 - start() made it
             try:
@@ -110,11 +82,13 @@ class AerExecutor(StorageExecutor):
                     log_level=request.log_level,
                 )
             except JobInputError as error:
-                raise ExecutionFailed(_reason_input(request.backend, error.reason)) from None
+                raise ExecutionFailed(
+                    reasons.input_not_runnable(request.backend, error.reason)
+                ) from None
             except (WorkerCrashed, JobCancelled) as error:
-                raise ExecutionFailed(_reason_crashed(str(error))) from None
+                raise ExecutionFailed(reasons.simulation_crashed(str(error))) from None
             except WorkerError as error:
-                raise ExecutionFailed(_reason_simulation_failed(str(error))) from None
+                raise ExecutionFailed(reasons.simulation_failed(str(error))) from None
         except ExecutionFailed as failure:
             log.add("error", failure.reason.message)
             await self._write_logs_quietly(request, log.text())

@@ -16,11 +16,12 @@ from dataclasses import dataclass, replace
 from enum import StrEnum
 from typing import Any, Protocol
 
+from direct_access_emulator import reasons
 from direct_access_emulator.config import BackendConfig, EmulatorConfig
+from direct_access_emulator.reasons import Reason
 from direct_access_emulator.spec_values import JOB_STATUSES, SpecMismatch, spec_value
 
 __all__ = [
-    "REASON_RESTARTED",
     "TERMINAL_STATUSES",
     "BackendReserved",
     "CreateJob",
@@ -35,7 +36,6 @@ __all__ = [
     "JobStatus",
     "JobStore",
     "LanesFull",
-    "Reason",
     "UnknownBackend",
     "format_time",
     "utc_now",
@@ -58,22 +58,6 @@ if set(JobStatus) != set(JOB_STATUSES):  # a status added to the spec needs a ru
 
 #: Every status but Running is final (api-notes, "Lifecycle").
 TERMINAL_STATUSES = frozenset(JobStatus) - {JobStatus.RUNNING}
-
-
-@dataclass(frozen=True)
-class Reason:
-    """Why a job failed or was cancelled by the system."""
-
-    code: int
-    message: str
-    solution: str
-
-
-REASON_RESTARTED = Reason(
-    1007,
-    "The emulator stopped while the job was running.",
-    "Submit the job again with a new id.",
-)
 
 
 def utc_now() -> datetime.datetime:
@@ -419,13 +403,7 @@ class JobService:
     def time_out(self, instance: str, job_id: str) -> Job | None:
         """Cancel a job whose execution exceeded its `timeout_secs`, saying so."""
         job = self.store.get(instance, job_id)
-        seconds = job.timeout_secs if job is not None else 0
-        reason = Reason(
-            1008,
-            f"The job exceeded its timeout of {seconds} seconds of execution time "
-            "and was cancelled.",
-            "Raise timeout_secs or submit a smaller job.",
-        )
+        reason = reasons.timed_out(job.timeout_secs if job is not None else 0)
         return self._finish(instance, job_id, JobStatus.CANCELLED, reason)
 
     def _finish(

@@ -12,7 +12,6 @@ aer executor (`direct_access_emulator.aer`, the qiskit extra) runs it. Failures 
 from __future__ import annotations
 
 import asyncio
-import datetime
 import json
 import logging
 import math
@@ -24,9 +23,10 @@ from urllib.parse import urlsplit
 
 import httpx
 
+from direct_access_emulator import reasons
 from direct_access_emulator.config import ExecutionConfig
-from direct_access_emulator.core import Reason, format_time
-from direct_access_emulator.spec_values import DEFAULT_LOG_LEVEL, LOG_LEVELS
+from direct_access_emulator.job_log import JobLog
+from direct_access_emulator.reasons import Reason
 
 if TYPE_CHECKING:
     from direct_access_emulator.config import EmulatorConfig
@@ -38,7 +38,6 @@ __all__ = [
     "Executor",
     "InputShapeError",
     "InputSummary",
-    "JobLog",
     "ShapeCheckingExecutor",
     "StartableExecutor",
     "StorageExecutor",
@@ -99,55 +98,6 @@ class StartableExecutor(Executor, Protocol):
     async def start(self) -> None:
         """Called once at app startup, in the event loop that runs the jobs."""
         ...
-
-
-def _reason_input_unreadable(detail: str) -> Reason:
-    return Reason(
-        1001,
-        f"Input could not be read from storage: {detail}.",
-        "Check that the input presigned URL is reachable, correctly signed and not expired.",
-    )
-
-
-def _reason_not_json(detail: str) -> Reason:
-    return Reason(
-        1002,
-        f"The input is not a JSON document: {detail}.",
-        "Upload the primitive's parameters as JSON (Qiskit Runtime V2 encoding).",
-    )
-
-
-def _reason_bad_shape(detail: str) -> Reason:
-    return Reason(
-        1003,
-        f"The input is not valid parameters for the program: {detail}.",
-        "Send Qiskit Runtime V2 primitive parameters: "
-        '{"pubs": [...], "version": 2, ...} with sampler or estimator pubs.',
-    )
-
-
-def _reason_unknown_program(program_id: str) -> Reason:
-    return Reason(
-        1004,
-        f"Unknown program_id {program_id!r}.",
-        "Use program_id 'sampler' or 'estimator'.",
-    )
-
-
-def _reason_host_not_allowed(role: str, host: str) -> Reason:
-    return Reason(
-        1005,
-        f"The {role} URL points to host {host!r}, which this emulator does not reach.",
-        "Use storage on an allowed host (execution.allowed_storage_hosts in the config).",
-    )
-
-
-def _reason_write_failed(role: str, detail: str) -> Reason:
-    return Reason(
-        1006,
-        f"The {role} could not be written to storage: {detail}.",
-        f"Check that the {role} presigned URL allows PUT and has not expired.",
-    )
 
 
 class InputShapeError(ValueError):
@@ -262,24 +212,6 @@ def check_input(program_id: str, document: Any) -> InputSummary:
     return InputSummary(program_id, len(pubs), shots, shapes)
 
 
-class JobLog:
-    """Log lines of one job, kept when at or above its level (the spec's default if unknown)."""
-
-    def __init__(self, level: str) -> None:
-        known = level if level in LOG_LEVELS else DEFAULT_LOG_LEVEL
-        self.threshold = LOG_LEVELS.index(known)
-        self.lines: list[str] = []
-
-    def add(self, level: str, message: str) -> None:
-        if LOG_LEVELS.index(level) >= self.threshold:
-            now = format_time(datetime.datetime.now(datetime.UTC))
-            self.lines.append(f"{now} {level.upper()} {message}")
-
-    def text(self, extra: list[str] | None = None) -> str:
-        """The lines as text, with ``extra`` lines (already formatted) after them."""
-        return "".join(f"{line}\n" for line in [*self.lines, *(extra or [])])
-
-
 class _QueryHidden(logging.Filter):
     """Cuts the query from the URLs in httpx's request records.
 
@@ -337,10 +269,10 @@ class StorageExecutor:
         except ValueError as error:
             detail = f"the URL is malformed ({error})"
             if role == "input":
-                raise ExecutionFailed(_reason_input_unreadable(detail)) from None
-            raise ExecutionFailed(_reason_write_failed(role, detail)) from None
+                raise ExecutionFailed(reasons.input_unreadable(detail)) from None
+            raise ExecutionFailed(reasons.write_failed(role, detail)) from None
         if host not in self._allowed:
-            raise ExecutionFailed(_reason_host_not_allowed(role, host))
+            raise ExecutionFailed(reasons.host_not_allowed(role, host))
 
     def _check_request(self, request: ExecutionRequest) -> None:
         """Refuse URLs off the allowed hosts and programs other than sampler and estimator."""
@@ -349,27 +281,27 @@ class StorageExecutor:
         if request.logs_url is not None:
             self._check_host("logs", request.logs_url)
         if request.program_id not in ("sampler", "estimator"):
-            raise ExecutionFailed(_reason_unknown_program(request.program_id))
+            raise ExecutionFailed(reasons.unknown_program(request.program_id))
 
     async def _get_input(self, url: str) -> bytes:
         try:
             async with self._http.stream("GET", url) as response:
                 if not response.is_success:
                     raise ExecutionFailed(
-                        _reason_input_unreadable(f"storage answered {response.status_code}")
+                        reasons.input_unreadable(f"storage answered {response.status_code}")
                     )
                 chunks: list[bytes] = []
                 size = 0
                 async for chunk in response.aiter_bytes():
                     size += len(chunk)
                     if size > _MAX_INPUT_BYTES:
-                        raise ExecutionFailed(_reason_input_unreadable("the input is too large"))
+                        raise ExecutionFailed(reasons.input_unreadable("the input is too large"))
                     chunks.append(chunk)
                 return b"".join(chunks)
         except ExecutionFailed:
             raise
         except Exception as error:  # any failure to read is the job's reason
-            raise ExecutionFailed(_reason_input_unreadable(_describe(error))) from None
+            raise ExecutionFailed(reasons.input_unreadable(_describe(error))) from None
 
     async def _put(self, url: str, role: str, content: bytes, content_type: str) -> None:
         try:
@@ -377,10 +309,10 @@ class StorageExecutor:
                 url, content=content, headers={"Content-Type": content_type}
             )
         except Exception as error:  # any failure to write is the job's reason
-            raise ExecutionFailed(_reason_write_failed(role, _describe(error))) from None
+            raise ExecutionFailed(reasons.write_failed(role, _describe(error))) from None
         if not response.is_success:
             raise ExecutionFailed(
-                _reason_write_failed(role, f"storage answered {response.status_code}")
+                reasons.write_failed(role, f"storage answered {response.status_code}")
             )
 
     async def _write_logs_quietly(self, request: ExecutionRequest, text: str) -> None:
@@ -425,11 +357,11 @@ class ShapeCheckingExecutor(StorageExecutor):
         try:
             document = json.loads(raw)
         except (UnicodeDecodeError, json.JSONDecodeError) as error:
-            raise ExecutionFailed(_reason_not_json(str(error))) from None
+            raise ExecutionFailed(reasons.input_not_json(str(error))) from None
         try:
             summary = check_input(request.program_id, document)
         except InputShapeError as error:
-            raise ExecutionFailed(_reason_bad_shape(str(error))) from None
+            raise ExecutionFailed(reasons.input_bad_shape(str(error))) from None
         log.add("info", f"input holds {summary.pubs} pub(s) for {summary.program_id}")
         started = asyncio.get_running_loop().time()
         await asyncio.sleep(self.config.duration_secs)  # the job's simulated run time

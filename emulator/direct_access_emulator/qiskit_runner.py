@@ -6,7 +6,6 @@ Pure: no HTTP, no storage. A job the service would refuse raises `JobInputError`
 
 from __future__ import annotations
 
-import datetime
 import functools
 import json
 import math
@@ -26,6 +25,7 @@ from qiskit_aer.primitives import EstimatorV2, SamplerV2  # type: ignore[import-
 from qiskit_ibm_runtime import RuntimeDecoder, RuntimeEncoder  # type: ignore[import-untyped,unused-ignore]
 
 from direct_access_emulator.devices import Device, UnknownDevice, load_device
+from direct_access_emulator.job_log import JobLog
 from direct_access_emulator.spec_values import LOG_LEVELS
 
 __all__ = [
@@ -101,7 +101,9 @@ def run_primitive(
     ``params`` is the job's input: the JSON text or its parsed document (`RuntimeEncoder` objects
     such as circuits may still be encoded). Raises `JobInputError` for input the service refuses.
     """
-    log = _JobLog(log_level)
+    if log_level not in LOG_LEVELS:
+        raise JobInputError(f"unknown log_level {log_level!r}: expected one of {LOG_LEVELS}")
+    log = JobLog(log_level)
     if program_id not in PROGRAM_IDS:
         raise JobInputError(
             f"unknown program_id {program_id!r}: expected one of {', '.join(PROGRAM_IDS)}"
@@ -159,20 +161,6 @@ class _Settings:
     seed: int | None
 
 
-class _JobLog:
-    def __init__(self, level: str) -> None:
-        if level not in LOG_LEVELS:
-            raise JobInputError(f"unknown log_level {level!r}: expected one of {LOG_LEVELS}")
-        self._threshold = LOG_LEVELS.index(level)
-        self.lines: list[str] = []
-
-    def add(self, level: str, message: str) -> None:
-        if LOG_LEVELS.index(level) < self._threshold:
-            return
-        moment = datetime.datetime.now(datetime.UTC).isoformat(timespec="milliseconds")
-        self.lines.append(f"{moment.replace('+00:00', 'Z')} {level.upper()} {message}")
-
-
 def _decode(params: Mapping[str, Any] | str) -> dict[str, Any]:
     try:
         text = params if isinstance(params, str) else json.dumps(params, cls=RuntimeEncoder)
@@ -188,7 +176,7 @@ def _decode(params: Mapping[str, Any] | str) -> dict[str, Any]:
     return document
 
 
-def _settings(program_id: str, document: Mapping[str, Any], log: _JobLog) -> _Settings:
+def _settings(program_id: str, document: Mapping[str, Any], log: JobLog) -> _Settings:
     unknown = sorted(set(document) - _TOP_LEVEL_KEYS[program_id])
     if unknown:
         raise JobInputError(
@@ -224,7 +212,7 @@ def _settings(program_id: str, document: Mapping[str, Any], log: _JobLog) -> _Se
 
 
 def _options(
-    program_id: str, document: Mapping[str, Any], log: _JobLog
+    program_id: str, document: Mapping[str, Any], log: JobLog
 ) -> tuple[dict[str, Any], int | None]:
     """The job's options, checked, and the simulation seed they give."""
     options = document.get("options", {})

@@ -11,13 +11,14 @@ import asyncio
 import logging
 from collections.abc import Callable
 
-from direct_access_emulator.core import Job, JobService, Reason
+from direct_access_emulator.core import Job, JobService
 from direct_access_emulator.executor import (
     ExecutionFailed,
     ExecutionRequest,
     Executor,
     storage_urls,
 )
+from direct_access_emulator.reasons import EXECUTOR_FAILED
 
 __all__ = ["JobRunner"]
 
@@ -91,11 +92,7 @@ class JobRunner:
             raise
         except Exception:
             _log.exception("executor error in job %s", job.id)
-            self.service.fail(
-                job.instance,
-                job.id,
-                Reason(1009, "The emulator's executor failed.", "Submit the job again."),
-            )
+            self.service.fail(job.instance, job.id, EXECUTOR_FAILED)
         else:
             self.service.complete(job.instance, job.id, result.quantum_nanoseconds)
 

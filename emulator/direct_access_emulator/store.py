@@ -13,13 +13,8 @@ from collections import Counter
 from dataclasses import replace
 from pathlib import Path
 
-from direct_access_emulator.core import (
-    REASON_RESTARTED,
-    DuplicateJob,
-    Job,
-    JobStatus,
-    utc_now,
-)
+from direct_access_emulator.core import DuplicateJob, Job, JobStatus, utc_now
+from direct_access_emulator.reasons import RESTARTED
 
 __all__ = ["MemoryJobStore", "SqliteJobStore", "open_store"]
 
@@ -110,9 +105,7 @@ class SqliteJobStore:
             )
         ]
         for job in running:
-            self.update(
-                replace(job, status=JobStatus.FAILED, end_time=now, reason=REASON_RESTARTED)
-            )
+            self.update(replace(job, status=JobStatus.FAILED, end_time=now, reason=RESTARTED))
 
     def insert(self, job: Job) -> None:
         with self._lock:

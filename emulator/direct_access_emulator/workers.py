@@ -22,8 +22,8 @@ from typing import Any, Self
 from direct_access_emulator.qiskit_runner import JobInputError, Outcome, run_primitive, warm_up
 
 __all__ = [
-    "ExecutionFailed",
     "JobCancelled",
+    "SimulationFailed",
     "WorkerCrashed",
     "WorkerError",
     "WorkerPool",
@@ -48,7 +48,7 @@ class JobCancelled(WorkerError):
     """The job was cancelled with `WorkerPool.cancel` before it finished."""
 
 
-class ExecutionFailed(WorkerError):
+class SimulationFailed(WorkerError):
     """The simulation raised an error that is not about the job's input."""
 
 
@@ -145,7 +145,7 @@ class WorkerPool:
             return value
         if kind == "input_error":
             raise JobInputError(str(value))
-        raise ExecutionFailed(str(value))
+        raise SimulationFailed(str(value))
 
     def cancel(self, job_id: str) -> bool:
         """End ``job_id``'s simulation now (its `run` raises `JobCancelled`); False if unknown."""

@@ -244,7 +244,7 @@ def test_same_seed_gives_the_same_counts(client: Client, storage: S3Storage) -> 
 
 def test_non_isa_circuits_fail_with_what_is_wrong(client: Client, storage: S3Storage) -> None:
     """Gates outside the basis, CX off the coupling map and too many qubits fail the job with
-    code 1003 and a reason naming the problem."""
+    code 1012 and a reason naming the problem."""
     outside_basis = bell()
     off_coupling = QuantumCircuit(3)
     off_coupling.cx(0, 2)
@@ -265,7 +265,7 @@ def test_non_isa_circuits_fail_with_what_is_wrong(client: Client, storage: S3Sto
         with pytest.raises(JobFailedError) as caught:
             job.result()
         assert caught.value.job.status is JobStatus.FAILED
-        assert caught.value.job.reason_code == 1003
+        assert caught.value.job.reason_code == 1012
         assert caught.value.reason_message is not None
         assert reason in caught.value.reason_message
         assert "transpile" in (caught.value.job.reason_solution or "")
@@ -299,7 +299,7 @@ def test_malformed_input_fails_with_its_reason_also_in_the_logs(
                 job_id=job_id,
             )
         assert caught.value.job.id == job_id
-        assert caught.value.job.reason_code == 1003
+        assert caught.value.job.reason_code == 1012
         assert reason in (caught.value.reason_message or "")
         logs = storage.logs_for(job_id, timeout=10)
         assert " ERROR " in logs

@@ -21,9 +21,9 @@ from direct_access_emulator.core import (
     JobService,
     JobStatus,
     LanesFull,
-    Reason,
     UnknownBackend,
 )
+from direct_access_emulator.reasons import Reason
 from direct_access_emulator.store import MemoryJobStore, SqliteJobStore
 
 NOON = datetime.datetime(2026, 3, 1, 12, 0, tzinfo=datetime.UTC)
