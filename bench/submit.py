@@ -23,7 +23,7 @@ from bench._sizes import Sizes
 from direct_access import Client, Settings
 from direct_access.storage import S3Storage
 from direct_access_emulator.config import BackendConfig, EmulatorConfig, ExecutionConfig
-from direct_access_emulator.storage import S3Settings, local_s3
+from direct_access_emulator.seaweedfs import S3Settings, local_s3
 from direct_access_emulator.testing import serve
 
 if TYPE_CHECKING:

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 import httpx
 
 from direct_access import Settings
-from direct_access_emulator.storage import S3Settings
+from direct_access_emulator.seaweedfs import S3Settings
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
@@ -167,7 +167,7 @@ def emulator_target(
         InstanceConfig,
         ServerConfig,
     )
-    from direct_access_emulator.storage import local_s3  # noqa: PLC0415
+    from direct_access_emulator.seaweedfs import local_s3  # noqa: PLC0415
     from direct_access_emulator.testing import serve  # noqa: PLC0415
 
     config = EmulatorConfig(

@@ -109,7 +109,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     with ExitStack() as stack:
         env: dict[str, str] = {}
         if args.with_storage:
-            from direct_access_emulator.storage import local_s3  # noqa: PLC0415 - boto3 is slow
+            from direct_access_emulator.seaweedfs import local_s3  # noqa: PLC0415 - boto3 is slow
 
             storage_dir = args.data_dir / "s3" if args.data_dir is not None else None
             env_s3 = stack.enter_context(local_s3(storage_dir)).env()

@@ -22,7 +22,7 @@ from direct_access_emulator.reasons import Reason
 from direct_access_emulator.spec_values import JOB_STATUSES, SpecMismatch, spec_value
 
 __all__ = [
-    "TERMINAL_STATUSES",
+    "FINAL_STATUSES",
     "BackendReserved",
     "CreateJob",
     "DomainError",
@@ -57,7 +57,7 @@ if set(JobStatus) != set(JOB_STATUSES):  # a status added to the spec needs a ru
     )
 
 #: Every status but Running is final (api-notes, "Lifecycle").
-TERMINAL_STATUSES = frozenset(JobStatus) - {JobStatus.RUNNING}
+FINAL_STATUSES = frozenset(JobStatus) - {JobStatus.RUNNING}
 
 
 def utc_now() -> datetime.datetime:
@@ -91,7 +91,7 @@ class Job:
     @property
     def terminal(self) -> bool:
         """Whether the job reached a final status."""
-        return self.status in TERMINAL_STATUSES
+        return self.status in FINAL_STATUSES
 
     @functools.cached_property
     def document_json(self) -> bytes:

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from direct_access_emulator.storage import S3Settings, local_s3
+from direct_access_emulator.seaweedfs import S3Settings, local_s3
 
 
 @pytest.fixture(scope="session")

@@ -13,7 +13,7 @@ import httpx
 import pytest
 from botocore.config import Config
 
-from direct_access_emulator.storage import S3Settings, local_s3
+from direct_access_emulator.seaweedfs import S3Settings, local_s3
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client

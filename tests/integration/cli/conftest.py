@@ -17,7 +17,7 @@ from typing import IO
 import pytest
 
 from direct_access_emulator.config import EmulatorConfig, ExecutionConfig
-from direct_access_emulator.storage import S3Settings
+from direct_access_emulator.seaweedfs import S3Settings
 from direct_access_emulator.testing import RunningEmulator, serve
 from tests.integration.client.conftest import SAMPLER_PARAMS, emulator
 

@@ -9,7 +9,7 @@ from typer.testing import CliRunner
 
 from direct_access.cli import EXIT_TIMEOUT, EXIT_USAGE, app
 from direct_access.storage import S3Storage
-from direct_access_emulator.storage import S3Settings
+from direct_access_emulator.seaweedfs import S3Settings
 from tests.integration.cli.conftest import SAMPLER_PARAMS
 
 

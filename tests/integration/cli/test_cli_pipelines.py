@@ -37,7 +37,7 @@ from direct_access_emulator.config import (
     FaultConfig,
     OperationFaults,
 )
-from direct_access_emulator.storage import S3Settings
+from direct_access_emulator.seaweedfs import S3Settings
 from direct_access_emulator.testing import serve
 from tests.integration.cli.conftest import SAMPLER_PARAMS, Command
 

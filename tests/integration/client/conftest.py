@@ -14,7 +14,7 @@ from direct_access_emulator.config import (
     EmulatorConfig,
     ExecutionConfig,
 )
-from direct_access_emulator.storage import S3Settings
+from direct_access_emulator.seaweedfs import S3Settings
 from direct_access_emulator.testing import RunningEmulator, serve
 
 #: Input the emulator's shape-checking executor accepts: one sampler pub.

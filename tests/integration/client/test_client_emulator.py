@@ -22,7 +22,7 @@ from direct_access import (
 )
 from direct_access.cli import app
 from direct_access.storage import S3Storage
-from direct_access_emulator.storage import S3Settings
+from direct_access_emulator.seaweedfs import S3Settings
 from direct_access_emulator.testing import RunningEmulator
 from tests.integration.client.conftest import SAMPLER_PARAMS
 

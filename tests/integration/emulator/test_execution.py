@@ -13,7 +13,7 @@ import httpx
 import pytest
 from botocore.config import Config
 
-from direct_access_emulator.storage import S3Settings
+from direct_access_emulator.seaweedfs import S3Settings
 from direct_access_emulator.testing import RunningEmulator
 from tests.integration.emulator.support import api_client, credentials, job_body, wait_for
 

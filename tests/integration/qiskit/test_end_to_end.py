@@ -37,7 +37,7 @@ from direct_access.storage import S3Storage
 from direct_access_emulator.aer import AerExecutor
 from direct_access_emulator.config import BackendConfig, EmulatorConfig, ExecutionConfig
 from direct_access_emulator.devices import load_device
-from direct_access_emulator.storage import S3Settings
+from direct_access_emulator.seaweedfs import S3Settings
 from direct_access_emulator.testing import RunningEmulator, serve
 from direct_access_emulator.workers import WorkerPool
 from tests.integration.emulator.support import Cli

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from direct_access.spec import load_spec
-from direct_access_emulator.core import TERMINAL_STATUSES, JobStatus
+from direct_access_emulator.core import FINAL_STATUSES, JobStatus
 from direct_access_emulator.spec_values import (
     LOG_LEVELS,
     OPERATIONS,
@@ -33,7 +33,7 @@ def test_job_statuses_cover_the_spec() -> None:
     """JobStatus has every status of the spec; all but Running are terminal."""
     spec = load_spec()["components"]["schemas"]["JobStatus"]["enum"]
     assert sorted(JobStatus) == sorted(spec)
-    assert set(spec) - {"Running"} == TERMINAL_STATUSES
+    assert set(spec) - {"Running"} == FINAL_STATUSES
 
 
 def test_operations_are_every_method_of_every_path() -> None:

