@@ -25,16 +25,17 @@ from direct_access_emulator import faults
 from direct_access_emulator.access_log import AccessLog
 from direct_access_emulator.config import IAM_TOKEN_OPERATION, EmulatorConfig
 from direct_access_emulator.core import JobService, JobStore
-from direct_access_emulator.executor import Executor, StartableExecutor, make_executor
+from direct_access_emulator.executor import Executor, StartableExecutor
 from direct_access_emulator.faults import FaultInjector
 from direct_access_emulator.handlers import Handler, Handlers
 from direct_access_emulator.http_errors import EXCEPTION_HANDLERS
 from direct_access_emulator.iam import TokenIssuer
 from direct_access_emulator.runner import JobRunner
+from direct_access_emulator.shape import ShapeCheckingExecutor
 from direct_access_emulator.spec_values import OPERATIONS, SpecMismatch, operation
 from direct_access_emulator.store import open_store
 
-__all__ = ["AppResources", "create_app"]
+__all__ = ["AppResources", "create_app", "make_executor"]
 
 # IBM Cloud IAM's token endpoint, served beside the API (not in the spec).
 _IAM_TOKEN_PATH = "/identity/token"  # noqa: S105 - a path, not a credential
@@ -82,6 +83,15 @@ def _routes(handlers: Mapping[str, Handler], injector: FaultInjector) -> list[Ro
     iam = {"POST": (IAM_TOKEN_OPERATION, handlers[IAM_TOKEN_OPERATION])}
     routes.append(_route(injector, _IAM_TOKEN_PATH, iam))
     return routes
+
+
+def make_executor(config: EmulatorConfig) -> Executor:
+    """The executor the configuration names (the aer one imports Qiskit, so only when named)."""
+    if config.execution.executor == "aer":
+        from direct_access_emulator.aer import AerExecutor  # noqa: PLC0415 - the qiskit extra
+
+        return AerExecutor(config)
+    return ShapeCheckingExecutor(config.execution)
 
 
 class AppResources:

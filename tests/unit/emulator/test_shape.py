@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from direct_access_emulator.executor import InputShapeError, check_input
+from direct_access_emulator.shape import InputShapeError, check_input
 
 QASM = 'OPENQASM 3.0;\ninclude "stdgates.inc";\nqubit[1] q;\nh q[0];\n'
 

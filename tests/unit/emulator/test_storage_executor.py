@@ -6,11 +6,8 @@ import httpx
 import pytest
 
 from direct_access_emulator.config import ExecutionConfig
-from direct_access_emulator.executor import (
-    ExecutionFailed,
-    ExecutionRequest,
-    ShapeCheckingExecutor,
-)
+from direct_access_emulator.executor import ExecutionFailed, ExecutionRequest
+from direct_access_emulator.shape import ShapeCheckingExecutor
 
 _GOOD = "http://127.0.0.1:9000/bucket/object"
 
