@@ -83,34 +83,32 @@ def _job_or_none(job_id: str) -> Job | None:
             return None
 
 
-def _ready(job_id: str, what: str) -> float:
-    """How long to wait for the job's ``what`` in the store; exits at once, with the reason,
-    when the job Failed, was Cancelled or is still Running."""
+def _read(job_id: str, what: str, read: Callable[..., str]) -> str:
+    """The job's ``what`` from the store. Exits at once, with the reason, when the job is
+    Running, or (for its result) Failed or Cancelled; waits for a Completed job's objects."""
     job = _job_or_none(job_id)
-    if job is None:
-        return 0.0  # no job to wait for: the object is there or it is not
-    if job.status is JobStatus.RUNNING:
+    if job is not None and job.status is JobStatus.RUNNING:
         fail(
             f"job {job_id} is still Running: no {what} yet (direct-access jobs wait {job_id})",
             EXIT_API_ERROR,
         )
-    if what == "result":
+    if job is not None and what == "result":
         exit_if_failed(job)
-    return OBJECT_TIMEOUT_SECS
-
-
-def _read(job_id: str, what: str, read: Callable[..., str], timeout: float) -> str:
+    # A service may write a Completed job's objects just after it says so; anything else has
+    # written all it will.
+    completed = job is not None and job.status is JobStatus.COMPLETED
     try:
-        text = read(job_id, timeout=timeout)
+        return read(job_id, timeout=OBJECT_TIMEOUT_SECS if completed else 0)
     except StorageError as exc:
-        if timeout == 0:
+        if job is None:
             fail(
                 f"job {job_id} is not known to the service, and the store has no {what} for it "
                 f"({exc})",
                 EXIT_API_ERROR,
             )
+        if not completed:
+            fail(f"job {job_id} ended {job.status.value} and wrote no {what}", EXIT_API_ERROR)
         fail(str(exc), EXIT_API_ERROR)
-    return text
 
 
 @jobs_app.command("result")
@@ -119,8 +117,7 @@ def jobs_result(job_id: str, as_json: JsonOption = False, verbose: VerboseOption
     standard deviations (estimator) when it is a Qiskit PrimitiveResult and the qiskit extra is
     installed, else the JSON document. A Failed or Cancelled job exits 4 with its reason."""
     store = storage("jobs result")
-    timeout = _ready(job_id, "result")
-    text = _read(job_id, "result", store.result_text_for, timeout)
+    text = _read(job_id, "result", store.result_text_for)
     try:
         document = store.parse_result(text, f"the result of job {job_id}")
     except DirectAccessError as exc:
@@ -135,7 +132,7 @@ def jobs_result(job_id: str, as_json: JsonOption = False, verbose: VerboseOption
 def jobs_logs(job_id: str, as_json: JsonOption = False, verbose: VerboseOption = False) -> None:
     """Print the job's logs from the S3 store."""
     store = storage("jobs logs")
-    text = _read(job_id, "logs", store.logs_for, _ready(job_id, "logs"))
+    text = _read(job_id, "logs", store.logs_for)
     if as_json:
         print_json({"id": job_id, "logs": text})
     else:

@@ -8,6 +8,7 @@ logs, pipes) it is one line per status change. Ctrl-C cancels and deletes the jo
 from __future__ import annotations
 
 import signal
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
@@ -95,7 +96,10 @@ def _raise_interrupt(signum: int, frame: FrameType | None) -> NoReturn:
 @contextmanager
 def announced_interrupt(job_id: str, *, keep: bool) -> Iterator[None]:
     """Say at once what Ctrl-C does to ``job_id``, then raise `KeyboardInterrupt` as usual."""
-    if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:  # started in the background: no Ctrl-C
+    if (
+        threading.current_thread() is not threading.main_thread()  # signals reach main only
+        or signal.getsignal(signal.SIGINT) is signal.SIG_IGN  # started in the background
+    ):
         yield
         return
 

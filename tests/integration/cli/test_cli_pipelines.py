@@ -212,7 +212,8 @@ def test_ctrl_c_frees_the_job_unless_keep_and_prints_its_id(
 def test_result_of_a_failed_or_cancelled_job_says_so_at_once(
     env: dict[str, str], slow_env: dict[str, str], params: str, api: Client
 ) -> None:
-    """jobs result of a Failed or Cancelled job exits 4 at once with its status and reason."""
+    """jobs result of a Failed or Cancelled job exits 4 at once with its status and reason (its
+    logs stay readable); of a Running job it says so."""
     failed = cli(env, "jobs", "submit", params, "--program", "nonsense").stdout.strip()
     api.wait(failed, timeout=30, poll_interval=0.05)
     started = time.monotonic()
@@ -221,6 +222,7 @@ def test_result_of_a_failed_or_cancelled_job_says_so_at_once(
     assert "ended Failed" in result.stderr
     assert "Unknown program_id 'nonsense'" in result.stderr
     assert "written" not in result.stderr  # no blaming the store
+    assert "Unknown program_id" in cli(env, "jobs", "logs", failed).stdout  # its logs tell why
     cancelled = cli(slow_env, "jobs", "submit", params).stdout.strip()
     cli(slow_env, "jobs", "cancel", cancelled)
     with Client(Settings.from_env(slow_env)) as c:
