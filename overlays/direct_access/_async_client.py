@@ -99,7 +99,7 @@ class AsyncClient(RunFlows):
                         state.note(translated)
                         if translated is exc:
                             raise
-                        raise translated from exc
+                        raise translated from self._cause(exc)
                     return response
         finally:
             _TIME_LIMIT.reset(limit)

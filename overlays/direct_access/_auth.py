@@ -20,6 +20,7 @@ import httpx
 
 from direct_access._errors import IAMError, ServerError, error_from_response
 from direct_access._operations import request_operation
+from direct_access._secrets import redact_secrets, request_secrets
 from direct_access._settings import DEFAULT_IAM_URL
 
 __all__ = ["HANDLES_401", "BearerAuth", "IAMAuth"]
@@ -31,9 +32,21 @@ _log = logging.getLogger("direct_access")
 _GRANT_TYPE = "urn:ibm:params:oauth:grant-type:apikey"
 
 
+def _json_or_none(text: str) -> Any:
+    try:
+        return json.loads(text)
+    except (ValueError, RecursionError):
+        return None
+
+
 def _unauthorized(response: httpx.Response) -> Exception:
     op = request_operation(response.request)
-    return error_from_response(response, documented=op is not None and op.documents(401))
+    secrets = request_secrets(response.request)
+    return error_from_response(
+        response,
+        documented=op is not None and op.documents(401),
+        scrub=lambda text: redact_secrets(text, secrets),
+    )
 
 
 class BearerAuth(httpx.Auth):
@@ -121,17 +134,15 @@ class IAMAuth(httpx.Auth):
         )
 
     def _accept(self, response: httpx.Response) -> str:
-        document: Any
-        try:
-            document = json.loads(response.text)
-        except (ValueError, RecursionError):
-            document = None
+        document = _json_or_none(response.text)
         if response.status_code >= 500:
-            raise ServerError("POST", self._token_url, response.status_code, None, response.text)
+            text = redact_secrets(response.text, (self._api_key,))
+            raise ServerError("POST", self._token_url, response.status_code, None, text)
         token = document.get("access_token") if isinstance(document, dict) else None
         if response.status_code != 200 or not isinstance(token, str) or not token:
-            # The body is IAM's error document; it carries no secret, but is not kept verbatim.
-            raise IAMError("POST", self._token_url, response.status_code, "", document)
+            # IAM's error document, read again with the key masked: IAM may echo it.
+            scrubbed = _json_or_none(redact_secrets(response.text, (self._api_key,)))
+            raise IAMError("POST", self._token_url, response.status_code, "", scrubbed)
         lifetime = document.get("expires_in")
         if not isinstance(lifetime, int | float) or lifetime <= 0:
             expiration = document.get("expiration")

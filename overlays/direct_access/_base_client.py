@@ -29,6 +29,7 @@ from direct_access._errors import (
 )
 from direct_access._operations import Operation, request_operation
 from direct_access._retry import RetryPolicy, RetryState
+from direct_access._secrets import contains_secret, redact_secrets, request_secrets
 from direct_access._settings import Settings
 from direct_access._strict import StrictMode
 from direct_access._transport import (
@@ -61,6 +62,13 @@ _TIME_LIMIT: contextvars.ContextVar[float | None] = contextvars.ContextVar(
 PARSER_ERRORS = (KeyError, TypeError, ValueError, AttributeError)
 _GENERATED_PACKAGE = "direct_access_api"
 _OVERLAY_PACKAGE = "direct_access"
+
+
+def _request_of(exc: BaseException) -> httpx.Request | None:
+    try:
+        return exc.request if isinstance(exc, httpx.HTTPError) else None
+    except RuntimeError:  # an httpx error raised without its request
+        return None
 
 
 def _where(exc: httpx.HTTPError) -> tuple[str, str]:
@@ -219,8 +227,13 @@ class BaseClient:
         media_type = response.headers.get("Content-Type", "").split(";", 1)[0].strip().lower()
         if media_type and not _is_json(media_type):
             raise invalid(f"the body is {media_type}, not JSON")
+        content: str | bytes = response.content
+        secrets = self._secrets(request)
+        if contains_secret(response.content, secrets):
+            # The answer echoes a credential: it never reaches a model, a check or an error.
+            content = redact_secrets(response.text, secrets)
         try:
-            document = json.loads(response.content)
+            document = json.loads(content)
         except ValueError:
             raise invalid("the body is not JSON") from None
         except RecursionError:
@@ -241,37 +254,62 @@ class BaseClient:
         # json.loads of the same body (bench/ showed it in every list answer's profile).
         response.json = lambda **_: document  # type: ignore[method-assign]
 
+    def _secrets(self, request: httpx.Request | None) -> tuple[str, ...]:
+        """The credentials to keep out of answers and errors: the settings' and the request's."""
+        held = tuple(s for s in (self.settings.api_key, self.settings.token) if s)
+        return held if request is None else held + request_secrets(request)
+
+    def _scrub(self, request: httpx.Request | None) -> Callable[[str], str]:
+        secrets = self._secrets(request)
+        return lambda text: redact_secrets(text, secrets)
+
     def _error(self, response: httpx.Response, op: Operation) -> APIError:
-        error = error_from_response(response, documented=op.documents(response.status_code))
+        scrub = self._scrub(response.request)
+        error = error_from_response(
+            response, documented=op.documents(response.status_code), scrub=scrub
+        )
         pointer = op.schema_pointer(response.status_code)
         if self._strict is not None and pointer is not None:
+            text = scrub(response.text)
             try:
-                document = json.loads(response.content)
+                document = json.loads(text)
             except (ValueError, RecursionError):
-                document = response.text
+                document = text
             try:
                 error.spec_violations = tuple(violations(pointer, document))
             except RecursionError:
                 error.spec_violations = ()
         return error
 
-    @staticmethod
-    def _translate(exc: Exception, op: Operation) -> BaseException:
-        """A typed error for what the generated call raised; the overlay's own bugs as they are."""
+    def _translate(self, exc: Exception, op: Operation) -> BaseException:
+        """A typed error for what the generated call raised; the overlay's own bugs as they are.
+        Messages are scrubbed of credentials (see `cause` for the chained exception)."""
         if isinstance(exc, DirectAccessError):
             return exc
+        request = _request_of(exc)
+        scrub = self._scrub(request)
         if isinstance(exc, httpx.TimeoutException):
             return APITimeoutError(*_where(exc), f"timed out ({type(exc).__name__})")
         if isinstance(exc, httpx.HTTPError):
-            return APIConnectionError(*_where(exc), redact_urls(str(exc) or type(exc).__name__))
+            return APIConnectionError(
+                *_where(exc), scrub(redact_urls(str(exc) or type(exc).__name__))
+            )
         if isinstance(exc, PARSER_ERRORS) and raised_by_generated_code(exc):
             return InvalidResponseError(
                 op.method,
                 op.path,
                 0,
-                f"the answer does not parse ({type(exc).__name__}: {exc})",
+                scrub(f"the answer does not parse ({type(exc).__name__}: {exc})"),
                 operation=op,
             )
+        return exc
+
+    def _cause(self, exc: BaseException) -> BaseException | None:
+        """What a translated error is chained to: ``exc``, unless its text holds a credential
+        (a traceback prints the chain)."""
+        secrets = self._secrets(_request_of(exc))
+        if contains_secret(str(exc).encode(), secrets):
+            return None
         return exc
 
     @staticmethod

@@ -113,7 +113,7 @@ class Client(RunFlows):
                         state.note(translated)
                         if translated is exc:
                             raise
-                        raise translated from exc
+                        raise translated from self._cause(exc)
                     return response
         finally:
             _TIME_LIMIT.reset(limit)

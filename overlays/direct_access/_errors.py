@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from direct_access_api.models import ErrorResponse
@@ -384,14 +384,20 @@ def parse_error_body(text: str) -> tuple[Any, ErrorResponse | None]:
         return document, None
 
 
-def error_from_response(response: httpx.Response, *, documented: bool) -> APIError:
+def error_from_response(
+    response: httpx.Response,
+    *,
+    documented: bool,
+    scrub: Callable[[str], str] = lambda text: text,
+) -> APIError:
     """The typed error for an error answer (the body must have been read).
 
     ``documented``: whether the spec lists this status for the operation; a 4xx it does not list
-    is an `UnexpectedStatusError`, every 5xx a `ServerError`.
+    is an `UnexpectedStatusError`, every 5xx a `ServerError`. ``scrub`` masks credentials in the
+    body before anything is read from it (a server may echo the request's headers).
     """
     status = response.status_code
-    text = response.text
+    text = scrub(response.text)
     document, body = parse_error_body(text)
     cls: type[APIError]
     if status >= 500:

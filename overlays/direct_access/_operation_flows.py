@@ -23,6 +23,7 @@ from direct_access._errors import (
 from direct_access._flow import Flow, Send
 from direct_access._operations import operation
 from direct_access._retry import RetryState
+from direct_access._secrets import hide_signatures
 from direct_access._wait import MIN_POLL_TIME, DeadlineReached, wait_flow
 from direct_access.spec import load_spec, violations
 from direct_access.storage import PreparedStorage
@@ -154,10 +155,12 @@ class OperationFlows(BaseClient):
 
     def _list_jobs(self) -> Flow[list[Job]]:
         found = yield from self._model("list_jobs", list_jobs, JobList)
-        return self._items(found.jobs, Job, operation("list_jobs"))
+        return [
+            hide_signatures(job) for job in self._items(found.jobs, Job, operation("list_jobs"))
+        ]
 
     def _get_job(self, job_id: str) -> Flow[Job]:
-        return (yield from self._model("get_job", get_job, Job, job_id))
+        return hide_signatures((yield from self._model("get_job", get_job, Job, job_id)))
 
     def _list_backends(self) -> Flow[list[Backend]]:
         found = yield from self._model("list_backends", list_backends, BackendList)
@@ -271,16 +274,10 @@ class OperationFlows(BaseClient):
         """One poll of `wait`: its retries and request timeouts stay within ``budget``."""
         state = self._retry_state("get_job", budget=budget)
         try:
-            return (
-                yield from self._model(
-                    "get_job",
-                    get_job,
-                    Job,
-                    job_id,
-                    state=state,
-                    time_limit=max(budget, MIN_POLL_TIME),
-                )
+            job = yield from self._model(
+                "get_job", get_job, Job, job_id, state=state, time_limit=max(budget, MIN_POLL_TIME)
             )
+            return hide_signatures(job)
         except (APIConnectionError, ServerError) as exc:
             if state.budget_spent:
                 raise DeadlineReached(str(exc)) from exc

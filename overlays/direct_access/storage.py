@@ -18,7 +18,8 @@ from dataclasses import dataclass, field
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Literal, Self
 
-from direct_access._errors import ConfigurationError, StorageError, redact_url
+from direct_access._errors import ConfigurationError, StorageError, redact_url, redact_urls
+from direct_access._secrets import PresignedURL, redact_secrets
 from direct_access_api.models import CreateJobStorage, CreateJobStorageLocation, StorageType
 
 if TYPE_CHECKING:
@@ -146,6 +147,19 @@ class S3Storage:
     ) -> None:
         self.close()
 
+    def _scrubbed(self, text: str) -> str:
+        return redact_secrets(redact_urls(text), (self.secret_access_key,))
+
+    def _error(self, what: str, cause: object) -> StorageError:
+        """A `StorageError` whose message holds no secret key or URL signature."""
+        detail = self._scrubbed(str(cause))
+        return StorageError(f"{what}: {detail or type(cause).__name__}")
+
+    def _cause(self, exc: BaseException) -> BaseException | None:
+        """botocore's exception to chain, unless its text needed scrubbing (a traceback would
+        print it as it is)."""
+        return exc if self._scrubbed(str(exc)) == str(exc) else None
+
     def _key(self, job_id: str, name: str) -> str:
         prefix = self.prefix if not self.prefix or self.prefix.endswith("/") else self.prefix + "/"
         return f"{prefix}{job_id}/{name}"
@@ -171,7 +185,9 @@ class S3Storage:
                 url = s3.generate_presigned_url(
                     method, Params={"Bucket": self.bucket, "Key": key}, ExpiresIn=expires_in
                 )
-                return CreateJobStorageLocation(type_=StorageType.S3_COMPATIBLE, presigned_url=url)
+                return CreateJobStorageLocation(
+                    type_=StorageType.S3_COMPATIBLE, presigned_url=PresignedURL(url)
+                )
 
             storage = CreateJobStorage(
                 input_=presign("get_object", keys["input.json"]),
@@ -179,7 +195,9 @@ class S3Storage:
                 logs=presign("put_object", keys["logs.txt"]),
             )
         except (BotoCoreError, ClientError) as exc:
-            raise StorageError(f"could not upload the input of job {job_id}: {exc}") from exc
+            raise self._error(f"could not upload the input of job {job_id}", exc) from self._cause(
+                exc
+            )
         return PreparedStorage(
             job_id=job_id,
             bucket=self.bucket,
@@ -213,9 +231,9 @@ class S3Storage:
             except ClientError as exc:
                 code = str(exc.response.get("Error", {}).get("Code", ""))
                 if code not in ("NoSuchKey", "404"):
-                    raise StorageError(f"could not read {key}: {code or exc}") from exc
+                    raise self._error(f"could not read {key}", code or exc) from self._cause(exc)
             except BotoCoreError as exc:
-                raise StorageError(f"could not read {key}: {exc}") from exc
+                raise self._error(f"could not read {key}", exc) from self._cause(exc)
             remaining = deadline - clock()
             if remaining <= 0:
                 raise StorageError(f"{key} was not written within {timeout:g} s")
@@ -312,4 +330,6 @@ class S3Storage:
                 },
             )
         except (BotoCoreError, ClientError) as exc:
-            raise StorageError(f"could not delete the objects of job {prepared.job_id}") from exc
+            raise self._error(
+                f"could not delete the objects of job {prepared.job_id}", exc
+            ) from None
