@@ -105,7 +105,8 @@ def jobs_run(  # noqa: PLR0917 - each typer option is a parameter
         job_id = job_id or str(uuid.uuid4())
         progress = Progress(job_id)
         try:
-            with announced_interrupt(job_id, keep=False), progress.shown():
+            announced = announced_interrupt(job_id, keep=False, console=progress.console)
+            with announced, progress.shown():
                 out = c.run(
                     chosen,
                     program_id,

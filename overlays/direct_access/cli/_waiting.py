@@ -94,8 +94,11 @@ def _raise_interrupt(signum: int, frame: FrameType | None) -> NoReturn:
 
 
 @contextmanager
-def announced_interrupt(job_id: str, *, keep: bool) -> Iterator[None]:
-    """Say at once what Ctrl-C does to ``job_id``, then raise `KeyboardInterrupt` as usual."""
+def announced_interrupt(
+    job_id: str, *, keep: bool, console: Console | None = None
+) -> Iterator[None]:
+    """Say at once what Ctrl-C does to ``job_id``, then raise `KeyboardInterrupt` as usual
+    (``console``: the one showing the progress, so the message goes above its live line)."""
     if (
         threading.current_thread() is not threading.main_thread()  # signals reach main only
         or signal.getsignal(signal.SIGINT) is signal.SIG_IGN  # started in the background
@@ -106,7 +109,7 @@ def announced_interrupt(job_id: str, *, keep: bool) -> Iterator[None]:
     def handler(signum: int, frame: FrameType | None) -> NoReturn:
         signal.signal(signal.SIGINT, _raise_interrupt)  # a second Ctrl-C interrupts the clean-up
         done = "leaving it as it is (--keep)" if keep else "cancelling and deleting it"
-        say(f"interrupted: job {job_id}, {done}")
+        (console or stderr()).print(f"interrupted: job {job_id}, {done}", markup=False)
         raise KeyboardInterrupt
 
     previous = signal.signal(signal.SIGINT, handler)
@@ -148,10 +151,12 @@ def interrupted(c: Client, job_id: str, *, keep: bool) -> NoReturn:
 
 
 @contextmanager
-def guarded(c: Client, job_id: str, *, keep: bool) -> Iterator[None]:
+def guarded(
+    c: Client, job_id: str, *, keep: bool, console: Console | None = None
+) -> Iterator[None]:
     """Ctrl-C inside the block: say so, free the job unless ``keep``, print its id, exit 130."""
     try:
-        with announced_interrupt(job_id, keep=keep):
+        with announced_interrupt(job_id, keep=keep, console=console):
             yield
     except KeyboardInterrupt:
         interrupted(c, job_id, keep=keep)
@@ -161,7 +166,7 @@ def wait_for(c: Client, job_id: str, *, timeout: float, poll_interval: float, ke
     """`Client.wait` with progress; Ctrl-C frees the job (unless ``keep``) and exits 130."""
     progress = Progress(job_id)
     try:
-        with guarded(c, job_id, keep=keep), progress.shown():
+        with guarded(c, job_id, keep=keep, console=progress.console), progress.shown():
             return c.wait(job_id, timeout=timeout, poll_interval=poll_interval, on_status=progress)
     except JobTimeoutError as exc:
         fail(f"{exc}; left as it is, to free it: direct-access jobs cancel {job_id}", EXIT_TIMEOUT)
