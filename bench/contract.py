@@ -35,7 +35,7 @@ from pathlib import Path
 import schemathesis
 from schemathesis.config import SchemathesisConfig
 
-from direct_access.spec import load_spec
+from direct_access_spec import load_spec
 
 settings = SchemathesisConfig.from_path(Path(os.environ["BENCH_ROOT"]) / "schemathesis.toml")
 project = settings.projects.default

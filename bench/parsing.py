@@ -19,8 +19,8 @@ from bench._jobs import stored_job
 from bench._profiling import profiled, top_entries
 from bench._report import Figure, Results
 from bench._sizes import Sizes
-from direct_access.spec import violations
 from direct_access_api.models import JobList
+from direct_access_spec import violations
 
 __all__ = ["PROFILE_ABOVE", "run"]
 
@@ -115,7 +115,7 @@ def run(sizes: Sizes, results: Results) -> None:
         baseline="json.loads alone",
         baseline_value=loads_s * 1000,
         notes=(
-            "json.loads + direct_access.spec.violations, what strict mode does per list answer; "
+            "json.loads + direct_access_spec.violations, what strict mode does per list answer; "
             f"{size}; one run; profiled on a tenth of the list"
         ),
     )

@@ -28,8 +28,7 @@ from schemathesis.core.parameters import ParameterLocation
 
 import direct_access_api.models
 from contract_tests._target import Target
-from direct_access._operations import find_operation
-from direct_access.spec import load_spec, violations
+from direct_access_spec import find_operation, resolve, violations
 
 # Cases of any operation: the hooks look at the operation themselves.
 Case = GenericCase[Any]
@@ -266,11 +265,7 @@ def client_conformance(ctx: CheckContext, response: Response, case: Case) -> boo
         str(response.request.method), response.request.url or "", response.status_code, pointer,
         body,
     )  # fmt: skip
-    schema = load_spec()
-    node: Any = schema
-    for part in pointer.strip("/").split("/"):
-        node = node[part.replace("~1", "/").replace("~0", "~")]
-    name = str(node.get("$ref", "")).rsplit("/", 1)[-1]
+    name = str(resolve(pointer).get("$ref", "")).rsplit("/", 1)[-1]
     model = getattr(direct_access_api.models, name, None)
     if model is None:
         raise AssertionError(f"{operation.operation_id}: no generated model for schema {name!r}")

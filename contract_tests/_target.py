@@ -19,6 +19,7 @@ import httpx
 
 from direct_access import Settings
 from direct_access_emulator.seaweedfs import S3Settings
+from direct_access_spec import STORAGE_VARIABLES
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
@@ -232,13 +233,8 @@ def deployment_target(
         api_keys["caller"] = need("DIRECT_ACCESS_API_KEY")
         token = fetch_token(iam, api_keys["caller"])
     chosen = backend or need("DIRECT_ACCESS_BACKEND")
-    s3 = S3Settings(
-        endpoint=need("DIRECT_ACCESS_S3_ENDPOINT"),
-        bucket=need("DIRECT_ACCESS_S3_BUCKET"),
-        region=environ.get("DIRECT_ACCESS_S3_REGION", "").strip() or "us-east-1",
-        access_key_id=need("DIRECT_ACCESS_S3_ACCESS_KEY_ID"),
-        secret_access_key=need("DIRECT_ACCESS_S3_SECRET_ACCESS_KEY"),
-    )
+    # The storage variables as the client reads them: the region has its default.
+    s3 = S3Settings(**{v.field: v.read(environ) or need(v.name) for v in STORAGE_VARIABLES})
     target = Target(
         kind="deployment",
         url=url.rstrip("/"),

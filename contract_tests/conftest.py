@@ -23,8 +23,7 @@ from schemathesis.config import SchemathesisConfig
 from contract_tests._breakages import BREAKAGES, breakage
 from contract_tests._hooks import remove_created_jobs, state
 from contract_tests._target import Target, deployment_target, emulator_target
-from direct_access.spec import _inline as inline_refs
-from direct_access.spec import load_spec
+from direct_access_spec import inline_refs, load_spec
 
 ROOT = Path(__file__).resolve().parent.parent
 _stack = contextlib.ExitStack()

@@ -32,8 +32,8 @@ from direct_access_emulator.http_errors import EXCEPTION_HANDLERS
 from direct_access_emulator.iam import TokenIssuer
 from direct_access_emulator.runner import JobRunner
 from direct_access_emulator.shape import ShapeCheckingExecutor
-from direct_access_emulator.spec_values import OPERATIONS, SpecMismatch, operation
 from direct_access_emulator.store import open_store
+from direct_access_spec import SpecMismatch, operation, operations
 
 __all__ = ["AppResources", "create_app", "make_executor"]
 
@@ -70,14 +70,14 @@ def _routes(handlers: Mapping[str, Handler], injector: FaultInjector) -> list[Ro
 
     Plus the IAM token endpoint, IBM Cloud IAM's rather than the API's, so not in the spec.
     """
-    unanswered = {op.operation_id for op in OPERATIONS} - set(handlers)
+    unanswered = {op.operation_id for op in operations()} - set(handlers)
     if unanswered:
         raise SpecMismatch(
             f"no handler for the spec's operations {sorted(unanswered)}: add one to "
             "emulator/direct_access_emulator/handlers.py (Handlers.by_operation)"
         )
     by_path: dict[str, dict[str, tuple[str, Handler]]] = {}
-    for op in OPERATIONS:
+    for op in operations():
         by_path.setdefault(op.path, {})[op.method] = (op.operation_id, handlers[op.operation_id])
     routes = [_route(injector, path, methods) for path, methods in by_path.items()]
     iam = {"POST": (IAM_TOKEN_OPERATION, handlers[IAM_TOKEN_OPERATION])}

@@ -18,7 +18,8 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
-from direct_access_emulator.spec_values import BACKEND_STATUSES, OPERATIONS, spec_value
+from direct_access_emulator.spec_values import BACKEND_STATUSES, spec_value
+from direct_access_spec import operations
 
 __all__ = [
     "AER_DEFAULT_DEVICES",
@@ -44,7 +45,7 @@ __all__ = [
 #: IAM's and so not in openapi.yaml.
 IAM_TOKEN_OPERATION = "iam_token"  # noqa: S105 - an operation name, not a credential
 #: The operations faults can be injected into: the spec's operationIds and the IAM endpoint.
-OPERATION_IDS = tuple(sorted({op.operation_id for op in OPERATIONS} | {IAM_TOKEN_OPERATION}))
+OPERATION_IDS = tuple(sorted({op.operation_id for op in operations()} | {IAM_TOKEN_OPERATION}))
 _STATUS_CHOICES = ", ".join(BACKEND_STATUSES)
 
 #: The executors a configuration can name: "shape" checks the input, "aer" runs it on Qiskit Aer.

@@ -15,11 +15,11 @@ from typing import Any
 
 from starlette.requests import Request
 
-from direct_access.spec import SpecViolation, violations
 from direct_access_emulator.config import ServerConfig
 from direct_access_emulator.core import CreateJob
 from direct_access_emulator.http_errors import EMULATOR_ERROR_CODES, MORE_INFO, ApiError
-from direct_access_emulator.spec_values import DEFAULT_LOG_LEVEL, operation
+from direct_access_emulator.spec_values import DEFAULT_LOG_LEVEL
+from direct_access_spec import SpecViolation, operation, violations
 
 __all__ = ["job_id_in", "parse_create_job", "read_body"]
 

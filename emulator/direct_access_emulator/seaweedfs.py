@@ -24,6 +24,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from direct_access_spec import DEFAULT_S3_REGION, storage_environment
+
 __all__ = ["S3Settings", "SeaweedFSError", "local_s3", "weed_binary"]
 
 _START_DEADLINE_SECS = 60.0
@@ -61,13 +63,13 @@ class S3Settings:
 
     def env(self) -> dict[str, str]:
         """The client's environment variables for this store (DIRECT_ACCESS_S3_*)."""
-        return {
-            "DIRECT_ACCESS_S3_ENDPOINT": self.endpoint,
-            "DIRECT_ACCESS_S3_BUCKET": self.bucket,
-            "DIRECT_ACCESS_S3_REGION": self.region,
-            "DIRECT_ACCESS_S3_ACCESS_KEY_ID": self.access_key_id,
-            "DIRECT_ACCESS_S3_SECRET_ACCESS_KEY": self.secret_access_key,
-        }
+        return storage_environment(
+            endpoint=self.endpoint,
+            bucket=self.bucket,
+            region=self.region,
+            access_key_id=self.access_key_id,
+            secret_access_key=self.secret_access_key,
+        )
 
 
 def weed_binary() -> Path:
@@ -156,7 +158,7 @@ def local_s3(
     data_dir: Path | None = None,
     *,
     bucket: str = "direct-access",
-    region: str = "us-east-1",
+    region: str = DEFAULT_S3_REGION,
 ) -> Iterator[S3Settings]:
     """Run a local SeaweedFS S3 server for the duration of the block.
 

@@ -26,6 +26,7 @@ from direct_access_emulator.app import AppResources, create_app
 from direct_access_emulator.config import EmulatorConfig
 from direct_access_emulator.executor import Executor
 from direct_access_emulator.faults import ABORT_EXTENSION
+from direct_access_spec import client_environment
 
 __all__ = ["RunningEmulator", "free_port", "serve"]
 
@@ -66,13 +67,13 @@ class RunningEmulator:
     def env(self, instance: int = 0) -> dict[str, str]:
         """The client's environment variables for this emulator and instance."""
         chosen = self.config.instances[instance]
-        return {
-            "DIRECT_ACCESS_URL": self.url,
-            "DIRECT_ACCESS_IAM_URL": self.url,
-            "DIRECT_ACCESS_API_KEY": chosen.api_keys[0],
-            "DIRECT_ACCESS_SERVICE_CRN": chosen.crn,
-            "DIRECT_ACCESS_BACKEND": self.config.backends[0].name,
-        }
+        return client_environment(
+            url=self.url,
+            iam_url=self.url,
+            api_key=chosen.api_keys[0],
+            service_crn=chosen.crn,
+            backend=self.config.backends[0].name,
+        )
 
 
 def free_port(host: str = "127.0.0.1") -> int:

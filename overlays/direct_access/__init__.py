@@ -1,7 +1,7 @@
 """Python client for the IBM Quantum Direct Access API, built on the generated `direct_access_api`.
 
-`Client` / `AsyncClient` cover every operation of `openapi.yaml` (shipped in this package, see
-`direct_access.spec`) with IAM auth, typed errors, bounded retries, `wait`, strict checking and
+`Client` / `AsyncClient` cover every operation of `openapi.yaml` (shipped in `direct_access_spec`)
+with IAM auth, typed errors, bounded retries, `wait`, strict checking and
 one-call `run` through `direct_access.storage`.
 """
 

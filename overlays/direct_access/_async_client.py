@@ -13,7 +13,6 @@ import httpx
 
 from direct_access._base_client import _TIME_LIMIT, DEFAULT_RETRY
 from direct_access._flow import Blocking, Flow, Send, Sleep, Step, run_async
-from direct_access._operations import operation
 from direct_access._retry import RetryPolicy
 from direct_access._run import RunFlows, RunResult
 from direct_access._settings import Settings
@@ -22,6 +21,7 @@ from direct_access._transport import DEFAULT_MAX_ANSWER_BYTES, attempt_deadline
 from direct_access.storage import PreparedStorage, S3Storage
 from direct_access_api.models import Backend, BackendLanes, CreateJobStorage, Job, LogLevel
 from direct_access_api.types import Response
+from direct_access_spec import operation
 
 __all__ = ["AsyncClient"]
 

@@ -21,7 +21,7 @@ import httpx
 from direct_access._errors import IAMError, ServerError, error_from_response
 from direct_access._operations import request_operation
 from direct_access._secrets import redact_secrets, request_secrets
-from direct_access._settings import DEFAULT_IAM_URL
+from direct_access_spec import DEFAULT_IAM_URL
 
 __all__ = ["HANDLES_401", "BearerAuth", "IAMAuth"]
 

@@ -27,7 +27,7 @@ from direct_access._errors import (
     error_from_response,
     redact_urls,
 )
-from direct_access._operations import Operation, request_operation
+from direct_access._operations import request_operation
 from direct_access._retry import RetryPolicy, RetryState
 from direct_access._secrets import contains_secret, redact_secrets, request_secrets
 from direct_access._settings import Settings
@@ -38,9 +38,9 @@ from direct_access._transport import (
     CappedTransport,
     deadline_transport,
 )
-from direct_access.spec import violations
 from direct_access_api import Client as GeneratedClient
 from direct_access_api.types import Response, Unset
+from direct_access_spec import Operation, violations
 
 __all__ = ["DEFAULT_RETRY", "BaseClient"]
 

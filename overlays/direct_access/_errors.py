@@ -16,9 +16,8 @@ from direct_access_api.models import ErrorResponse
 if TYPE_CHECKING:
     import httpx
 
-    from direct_access._operations import Operation
-    from direct_access.spec import SpecViolation
     from direct_access_api.models import Job
+    from direct_access_spec import Operation, SpecViolation
 
 __all__ = [
     "APIConnectionError",

@@ -21,11 +21,9 @@ from direct_access._errors import (
     redact_urls,
 )
 from direct_access._flow import Flow, Send
-from direct_access._operations import operation
 from direct_access._retry import RetryState
 from direct_access._secrets import hide_signatures
 from direct_access._wait import MIN_POLL_TIME, DeadlineReached, wait_flow
-from direct_access.spec import load_spec, violations
 from direct_access.storage import PreparedStorage
 from direct_access_api.api.backends import (
     get_backend,
@@ -53,6 +51,7 @@ from direct_access_api.models import (
     LogLevel,
     ServiceVersion,
 )
+from direct_access_spec import load_spec, operation, violations
 
 __all__ = ["OperationFlows", "checked_log_level"]
 

@@ -8,23 +8,15 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from direct_access._errors import ConfigurationError
+from direct_access_spec import CLIENT_VARIABLES, DEFAULT_IAM_URL
 
-__all__ = ["DEFAULT_IAM_URL", "ENVIRONMENT_VARIABLES", "Settings"]
+__all__ = ["ENVIRONMENT_VARIABLES", "Settings"]
 
-DEFAULT_IAM_URL = "https://iam.cloud.ibm.com"
 _ACRONYM = re.compile(r"[A-Za-z0-9][A-Za-z0-9-]*")
 _ACRONYM_URL = "https://direct-access-{acronym}.quantum-computing.cloud.ibm.com:30060"
 
-#: The variables `Settings.from_env` reads, with what each one is.
-ENVIRONMENT_VARIABLES: dict[str, str] = {
-    "DIRECT_ACCESS_URL": "base URL of the API, or the client acronym IBM assigned",
-    "DIRECT_ACCESS_IAM_URL": f"IBM Cloud IAM (default {DEFAULT_IAM_URL})",
-    "DIRECT_ACCESS_API_KEY": "IBM Cloud API key, exchanged for IAM tokens",
-    "DIRECT_ACCESS_TOKEN": "a bearer token to use as is (instead of an API key)",
-    "DIRECT_ACCESS_SERVICE_CRN": "CRN of the Direct Access service instance",
-    "DIRECT_ACCESS_API_VERSION": "IBM-API-Version header (optional, e.g. 2025-08-15)",
-    "DIRECT_ACCESS_BACKEND": "default backend for commands that need one (optional)",
-}
+#: The variables `Settings.from_env` reads, with what each one is (from `direct_access_spec`).
+ENVIRONMENT_VARIABLES: dict[str, str] = {v.name: v.describe() for v in CLIENT_VARIABLES}
 
 
 def _base_url(value: str, variable: str) -> str:
@@ -93,18 +85,14 @@ class Settings:
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
         """Read the ``DIRECT_ACCESS_*`` variables (see `ENVIRONMENT_VARIABLES`)."""
         env = os.environ if environ is None else environ
-
-        def get(name: str) -> str | None:
-            value = env.get(name, "").strip()
-            return value or None
-
+        values = {v.field: v.read(env) for v in CLIENT_VARIABLES}
         # __post_init__ checks the values; its messages name the variables.
         return cls(
-            url=get("DIRECT_ACCESS_URL") or "",
-            service_crn=get("DIRECT_ACCESS_SERVICE_CRN") or "",
-            api_key=get("DIRECT_ACCESS_API_KEY"),
-            token=get("DIRECT_ACCESS_TOKEN"),
-            iam_url=get("DIRECT_ACCESS_IAM_URL") or DEFAULT_IAM_URL,
-            api_version=get("DIRECT_ACCESS_API_VERSION"),
-            backend=get("DIRECT_ACCESS_BACKEND"),
+            url=values["url"] or "",
+            service_crn=values["service_crn"] or "",
+            api_key=values["api_key"],
+            token=values["token"],
+            iam_url=values["iam_url"] or DEFAULT_IAM_URL,
+            api_version=values["api_version"],
+            backend=values["backend"],
         )

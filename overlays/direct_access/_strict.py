@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from direct_access._errors import DriftError, SpecViolationError
-from direct_access.spec import SpecViolation, violations
+from direct_access_spec import SpecViolation, violations
 
 __all__ = ["StrictMode"]
 

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any, Literal, Self
 from direct_access._errors import ConfigurationError, StorageError, redact_url, redact_urls
 from direct_access._secrets import PresignedURL, redact_secrets
 from direct_access_api.models import CreateJobStorage, CreateJobStorageLocation, StorageType
+from direct_access_spec import STORAGE_VARIABLES
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
@@ -104,22 +105,22 @@ class S3Storage:
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> S3Storage:
-        """From ``DIRECT_ACCESS_S3_ENDPOINT``, ``_BUCKET``, ``_REGION``, ``_ACCESS_KEY_ID`` and
-        ``_SECRET_ACCESS_KEY`` (``prefix`` keeps its default)."""
+        """From the ``DIRECT_ACCESS_S3_*`` variables (`direct_access_spec.STORAGE_VARIABLES`):
+        ``_ENDPOINT``, ``_BUCKET``, ``_ACCESS_KEY_ID``, ``_SECRET_ACCESS_KEY`` and ``_REGION``
+        (default ``us-east-1``); ``prefix`` keeps its default."""
         env = os.environ if environ is None else environ
-
-        def get(name: str) -> str:
-            value = env.get(f"DIRECT_ACCESS_S3_{name}", "").strip()
-            if not value:
-                raise ConfigurationError(f"DIRECT_ACCESS_S3_{name} is not set")
-            return value
-
+        values: dict[str, str] = {}
+        for variable in STORAGE_VARIABLES:
+            value = variable.read(env)
+            if value is None:
+                raise ConfigurationError(f"{variable.name} is not set")
+            values[variable.field] = value
         return cls(
-            endpoint=get("ENDPOINT"),
-            bucket=get("BUCKET"),
-            region=get("REGION"),
-            access_key_id=get("ACCESS_KEY_ID"),
-            secret_access_key=get("SECRET_ACCESS_KEY"),
+            endpoint=values["endpoint"],
+            bucket=values["bucket"],
+            region=values["region"],
+            access_key_id=values["access_key_id"],
+            secret_access_key=values["secret_access_key"],
         )
 
     def s3(self) -> S3Client:

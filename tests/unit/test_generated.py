@@ -11,7 +11,6 @@ from typing import Any
 import httpx
 import pytest
 
-from direct_access.spec import load_spec
 from direct_access_api import AuthenticatedClient
 from direct_access_api.api.jobs import create_job, get_job, list_jobs
 from direct_access_api.errors import UnexpectedStatus
@@ -25,6 +24,7 @@ from direct_access_api.models import (
     JobStatus,
     StorageType,
 )
+from direct_access_spec import load_spec
 
 BASE_URL = "http://direct-access.test"
 

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from direct_access.spec import load_spec
+from direct_access_spec import load_spec, resolve
 
 # The reference's headings, in the order it prints them, and the operation each one documents.
 OPERATIONS = {
@@ -58,10 +58,7 @@ def inline(node: Any, spec: Mapping[str, Any]) -> Any:
     if not isinstance(node, dict):
         return node
     if "$ref" in node:
-        target: Any = spec
-        for part in node["$ref"].removeprefix("#/").split("/"):
-            target = target[part.replace("~1", "/").replace("~0", "~")]
-        merged = {**inline(target, spec)}
+        merged = {**inline(resolve(node["$ref"], spec), spec)}
         merged.update({key: inline(value, spec) for key, value in node.items() if key != "$ref"})
         return merged
     return {key: inline(value, spec) for key, value in node.items()}

@@ -13,7 +13,8 @@ from typing import Any
 import pytest
 from openapi_spec_validator import validate
 
-from direct_access.spec import load_spec, spec_text, violations
+from direct_access_spec import load_spec, spec_text, violations
+from direct_access_spec import resolve as resolve_pointer
 
 METHODS = ("get", "put", "post", "delete", "patch")
 CREATE_BODY = "/paths/~1v1~1jobs/post/requestBody/content/application~1json/schema"
@@ -32,10 +33,7 @@ def operations(spec: Mapping[str, Any]) -> Iterator[tuple[str, str, dict[str, An
 
 def resolve(node: dict[str, Any], spec: Mapping[str, Any]) -> dict[str, Any]:
     while "$ref" in node:
-        target: Any = spec
-        for part in node["$ref"].removeprefix("#/").split("/"):
-            target = target[part]
-        node = target
+        node = resolve_pointer(node["$ref"], spec)
     return node
 
 
@@ -226,8 +224,9 @@ def test_date_time_is_rfc3339(value: str, valid: bool) -> None:
 
 def test_installed_spec_is_the_root_file(root: Path) -> None:
     """The spec the installed package reads is byte for byte openapi.yaml at the repository root."""
-    installed = importlib.resources.files("direct_access").joinpath("openapi.yaml").read_bytes()
-    assert installed == (root / "openapi.yaml").read_bytes()
+    installed = importlib.resources.files("direct_access_spec").joinpath("openapi.yaml")
+    assert installed.read_bytes() == (root / "openapi.yaml").read_bytes()
+    assert spec_text() == (root / "openapi.yaml").read_text("utf-8")
 
 
 def test_wheel_ships_the_spec_and_all_packages(root: Path, tmp_path: Path) -> None:
@@ -241,10 +240,12 @@ def test_wheel_ships_the_spec_and_all_packages(root: Path, tmp_path: Path) -> No
     (wheel,) = tmp_path.glob("*.whl")
     with zipfile.ZipFile(wheel) as archive:
         names = set(archive.namelist())
-        assert archive.read("direct_access/openapi.yaml") == (root / "openapi.yaml").read_bytes()
+        spec = archive.read("direct_access_spec/openapi.yaml")
+        assert spec == (root / "openapi.yaml").read_bytes()
     assert {
+        "direct_access_spec/__init__.py",
+        "direct_access_spec/py.typed",
         "direct_access/__init__.py",
-        "direct_access/spec.py",
         "direct_access/py.typed",
         "direct_access_api/__init__.py",
         "direct_access_api/api/jobs/create_job.py",

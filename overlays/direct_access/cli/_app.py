@@ -15,7 +15,6 @@ import typer
 from rich.console import Console
 
 from direct_access import (
-    ENVIRONMENT_VARIABLES,
     Client,
     ConfigurationError,
     DirectAccessError,
@@ -24,6 +23,7 @@ from direct_access import (
     __version__,
 )
 from direct_access._errors import redact_urls
+from direct_access_spec import CLIENT_VARIABLES, STORAGE_VARIABLES
 
 if TYPE_CHECKING:
     from direct_access.storage import S3Storage
@@ -38,17 +38,17 @@ EXIT_INTERRUPTED = 130
 #: The extras of the distribution, with the modules they bring that the CLI imports.
 EXTRAS: dict[str, tuple[str, ...]] = {"storage": ("boto3", "botocore")}
 
-_STORAGE_VARIABLES = (
-    "DIRECT_ACCESS_S3_ENDPOINT, _BUCKET, _REGION, _ACCESS_KEY_ID, _SECRET_ACCESS_KEY: the S3 "
-    "store of jobs' input, results and logs, for jobs run/submit/result/logs (objects under "
-    "direct-access/<job id>/; needs the storage extra)."
+_STORAGE_HELP = (
+    "For jobs run/submit/result/logs, the S3 store of jobs' input, results and logs (objects "
+    "under direct-access/<job id>/; needs the storage extra):"
 )
 HELP = "\n\n".join(
     [
         "IBM Quantum Direct Access from the shell.",
         "Environment variables read:",
-        *(f"{name}: {meaning}" for name, meaning in ENVIRONMENT_VARIABLES.items()),
-        _STORAGE_VARIABLES,
+        *(f"{v.name}: {v.describe()}" for v in CLIENT_VARIABLES),
+        _STORAGE_HELP,
+        *(f"{v.name}: {v.describe()}" for v in STORAGE_VARIABLES),
         "Exit codes: 0 ok, 1 API error, 2 usage or configuration, 3 wait timed out, "
         "4 job Failed or Cancelled, 130 interrupted (Ctrl-C).",
     ]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 import socket
 import time
 from collections.abc import Callable, Iterable
@@ -11,9 +10,9 @@ from urllib.parse import urlsplit
 
 import httpx
 
-from direct_access.spec import load_spec, violations
 from direct_access_emulator.config import EmulatorConfig, ExecutionConfig, ServerConfig
 from direct_access_emulator.testing import RunningEmulator
+from direct_access_spec import find_operation, operations, violations
 
 GRANT_TYPE = "urn:ibm:params:oauth:grant-type:apikey"
 _T = TypeVar("_T")
@@ -91,38 +90,10 @@ def wait_for(
 
 # ---------------------------------------------------------------- conformance to the spec
 
-_SPEC = load_spec()
-
-
-def _escape(key: str) -> str:
-    return key.replace("~", "~0").replace("/", "~1")
-
-
-def _template_regex(template: str) -> re.Pattern[str]:
-    return re.compile("^" + re.sub(r"\{[^}]+\}", "[^/]+", template) + "$")
-
-
-_TEMPLATES = [(t, _template_regex(t)) for t in _SPEC["paths"]]
-
-
-def operation_of(method: str, path: str) -> tuple[str, str, str] | None:
-    """(template, method, operationId) of the spec operation for a request, if any."""
-    for template, regex in _TEMPLATES:
-        item = _SPEC["paths"][template]
-        if regex.match(path) and method.lower() in item:
-            return template, method.lower(), str(item[method.lower()]["operationId"])
-    return None
-
 
 def documented_statuses() -> set[tuple[str, int]]:
     """Every (operationId, status) the spec documents."""
-    found: set[tuple[str, int]] = set()
-    for item in _SPEC["paths"].values():
-        for method, operation in item.items():
-            if method in ("get", "post", "put", "delete", "patch"):
-                for status in operation["responses"]:
-                    found.add((operation["operationId"], int(status)))
-    return found
+    return {(op.operation_id, int(status)) for op in operations() for status in op.statuses}
 
 
 def check_conforms(response: httpx.Response) -> tuple[str, int] | None:
@@ -137,42 +108,25 @@ def check_conforms(response: httpx.Response) -> tuple[str, int] | None:
     if path == "/identity/token" and request.method == "POST":
         return None  # IBM Cloud IAM's own shape, checked by the IAM tests
     response.read()
-    found = operation_of(request.method, path)
+    op = find_operation(request.method, request.url.raw_path.decode("ascii").split("?")[0])
     status = response.status_code
-    if found is not None:
-        template, method, operation_id = found
-        responses = _SPEC["paths"][template][method]["responses"]
-        if str(status) in responses:
-            pointer = f"/paths/{_escape(template)}/{method}/responses/{status}"
-            answer = responses[str(status)]
-            if "$ref" in answer:
-                pointer = answer["$ref"].removeprefix("#")
-                answer = _resolve(pointer)
-            content = answer.get("content")
-            if content is None:
-                assert response.content == b"", f"{operation_id} {status} must have no body"
-            else:
-                assert response.headers["content-type"].startswith("application/json")
-                schema = f"{pointer}/content/application~1json/schema"
-                problems = violations(schema, response.json())
-                assert not problems, f"{operation_id} {status}: {problems} in {response.text}"
-                if status >= 400:
-                    assert response.json()["status_code"] == status
-            return operation_id, status
+    if op is not None and str(status) in op.statuses:
+        schema = op.schema_pointer(status)
+        if schema is None:
+            assert response.content == b"", f"{op.operation_id} {status} must have no body"
+        else:
+            assert response.headers["content-type"].startswith("application/json")
+            problems = violations(schema, response.json())
+            assert not problems, f"{op.operation_id} {status}: {problems} in {response.text}"
+            if status >= 400:
+                assert response.json()["status_code"] == status
+        return op.operation_id, status
     assert status >= 400, f"{request.method} {path} answered an undocumented {status}"
     assert response.headers["content-type"].startswith("application/json"), response.text
     problems = violations("/components/schemas/ErrorResponse", response.json())
     assert not problems, f"{request.method} {path} {status}: {problems}"
     assert response.json()["status_code"] == status
     return None
-
-
-def _resolve(pointer: str) -> dict[str, Any]:
-    node: Any = _SPEC
-    for part in pointer.strip("/").split("/"):
-        node = node[part.replace("~1", "/").replace("~0", "~")]
-    assert isinstance(node, dict)
-    return node
 
 
 class Recorder:

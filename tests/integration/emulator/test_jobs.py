@@ -13,9 +13,9 @@ from pathlib import Path
 import httpx
 import pytest
 
-from direct_access.spec import violations
 from direct_access_emulator.config import BackendConfig, ExecutionConfig, Reservation
 from direct_access_emulator.testing import RunningEmulator, serve
+from direct_access_spec import violations
 from tests.integration.emulator.support import (
     api_client,
     credentials,

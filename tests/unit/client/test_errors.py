@@ -242,7 +242,7 @@ def test_a_bug_of_the_overlay_is_not_taken_for_a_bad_answer(
 ) -> None:
     """A KeyError raised by the overlay's own code propagates as it is; the same error raised
     by the generated parser (a job without its required fields) is InvalidResponseError."""
-    from direct_access._operations import Operation  # noqa: PLC0415
+    from direct_access_spec import Operation  # noqa: PLC0415
 
     def broken(self: Operation, status: int) -> str | None:
         raise KeyError("a bug of ours")

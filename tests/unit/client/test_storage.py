@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from direct_access import ConfigurationError
 from direct_access import storage as storage_module
 from direct_access.storage import S3Storage
 
@@ -98,3 +99,16 @@ def test_the_prefix_comes_from_the_constructor_only() -> None:
     }
     assert S3Storage.from_env(env).prefix == "direct-access/"
     assert S3Storage("http://s3.test", "b", "r", "k", "s", prefix="mine/").prefix == "mine/"
+
+
+def test_from_env_defaults_the_region_and_names_a_missing_variable() -> None:
+    """DIRECT_ACCESS_S3_REGION defaults to us-east-1 (the table's default); others are needed."""
+    env = {
+        "DIRECT_ACCESS_S3_ENDPOINT": "http://s3.test",
+        "DIRECT_ACCESS_S3_BUCKET": "b",
+        "DIRECT_ACCESS_S3_ACCESS_KEY_ID": "k",
+        "DIRECT_ACCESS_S3_SECRET_ACCESS_KEY": "s",
+    }
+    assert S3Storage.from_env(env).region == "us-east-1"
+    with pytest.raises(ConfigurationError, match="DIRECT_ACCESS_S3_BUCKET"):
+        S3Storage.from_env({**env, "DIRECT_ACCESS_S3_BUCKET": " "})

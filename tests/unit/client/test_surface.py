@@ -8,7 +8,7 @@ import inspect
 
 import direct_access
 from direct_access import AsyncClient, Client
-from direct_access.spec import load_spec
+from direct_access_spec import load_spec
 
 # The spec's operationIds whose method has another name (a verb users expect).
 _METHOD_OF = {"create_job": "submit"}

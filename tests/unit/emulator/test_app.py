@@ -9,11 +9,11 @@ import logging
 import httpx
 import pytest
 
-from direct_access.spec import violations
 from direct_access_emulator.app import create_app
 from direct_access_emulator.config import EmulatorConfig
 from direct_access_emulator.core import JobService
 from direct_access_emulator.executor import ExecutionRequest, ExecutionResult
+from direct_access_spec import violations
 
 
 @pytest.mark.anyio

@@ -1,39 +1,27 @@
-"""The API contract: `openapi.yaml` as shipped inside this package, and validation against it.
+"""Validation against the spec, with the spec's meaning rather than Python's.
 
-The overlay's strict mode, the emulator and the tests all read the spec through this module, so
-no schema is ever typed twice. Validation follows the spec's meaning, not Python's: patterns are
-ECMA-262 regular expressions (JSON Schema says so; Python's ``re`` would let ``$`` match before a
-trailing newline), and ``date-time``, ``int32`` and ``int64`` formats are enforced.
+Patterns are ECMA-262 regular expressions (JSON Schema says so; Python's ``re`` would let ``$``
+match before a trailing newline), and ``date-time``, ``int32`` and ``int64`` formats are enforced.
 """
 
 from __future__ import annotations
 
 import datetime
 import functools
-import importlib.resources
 import re
 from collections.abc import Iterator, Mapping
 from typing import Any
 
 import jsonschema
 import regress
-import yaml
 from jsonschema import Draft202012Validator
 from jsonschema.protocols import Validator
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 
-__all__ = [
-    "SPEC_URI",
-    "SpecViolation",
-    "load_spec",
-    "schema_validator",
-    "spec_text",
-    "violations",
-]
+from direct_access_spec._document import SPEC_URI, inlined_schema, load_spec
 
-#: The URI the spec is registered under; schemas are addressed as ``SPEC_URI#/components/...``.
-SPEC_URI = "urn:direct-access:openapi"
+__all__ = ["SpecViolation", "schema_validator", "violations"]
 
 _INT_RANGES = {"int32": (-(2**31), 2**31 - 1), "int64": (-(2**63), 2**63 - 1)}
 # RFC 3339 section 5.6; `datetime.fromisoformat` alone accepts more (no seconds, a space as the
@@ -41,20 +29,6 @@ _INT_RANGES = {"int32": (-(2**31), 2**31 - 1), "int64": (-(2**63), 2**63 - 1)}
 _RFC3339 = re.compile(
     r"\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:[Zz]|[+-]\d{2}:\d{2})", re.ASCII
 )
-
-
-def spec_text() -> str:
-    """Return `openapi.yaml` exactly as shipped in the installed package."""
-    return importlib.resources.files(__package__).joinpath("openapi.yaml").read_text("utf-8")
-
-
-@functools.cache
-def load_spec() -> Mapping[str, Any]:
-    """Return the parsed spec. It is shared and cached: treat it as read-only."""
-    spec = yaml.safe_load(spec_text())
-    if not isinstance(spec, dict):  # pragma: no cover - the shipped file is tested
-        raise TypeError("openapi.yaml does not hold a mapping")
-    return spec
 
 
 @functools.cache
@@ -116,43 +90,6 @@ def _registry() -> Registry[Any]:
     return registry
 
 
-# Keywords that only annotate: beside a `$ref` they can be merged into the target.
-_ANNOTATIONS = frozenset({"description", "default", "examples", "title", "deprecated"})
-
-
-def _resolve(pointer: str) -> Any:
-    node: Any = load_spec()
-    for part in pointer.strip("/").split("/"):
-        if part:
-            node = node[part.replace("~1", "/").replace("~0", "~")]
-    return node
-
-
-def _inline(node: Any, seen: tuple[str, ...] = ()) -> Any:
-    """The schema with each local `$ref` replaced by its target, so that validation does not
-    resolve references anew for every item of a list (strict mode spent most of its time there).
-
-    A `$ref` beside assertions becomes `allOf`, keeping JSON Schema's meaning; a cycle keeps its
-    `$ref`, resolved through the registry as before.
-    """
-    if isinstance(node, list):
-        return [_inline(item, seen) for item in node]
-    if not isinstance(node, dict):
-        return node
-    ref = node.get("$ref")
-    if isinstance(ref, str) and ref.startswith("#/") and ref not in seen:
-        target = _inline(_resolve(ref[1:]), (*seen, ref))
-        siblings = {k: _inline(v, seen) for k, v in node.items() if k != "$ref"}
-        if set(siblings) <= _ANNOTATIONS and isinstance(target, dict):
-            return {**target, **siblings}
-        return {**siblings, "allOf": [target, *siblings.get("allOf", [])]}
-    if isinstance(ref, str) and ref.startswith("#/"):
-        # A cycle: the `$ref` stays, resolved through the registry; its siblings are inlined.
-        inlined = {key: _inline(value, seen) for key, value in node.items() if key != "$ref"}
-        return {**inlined, "$ref": f"{SPEC_URI}{ref}"}
-    return {key: _inline(value, seen) for key, value in node.items()}
-
-
 @functools.cache
 def schema_validator(pointer: str) -> Validator:
     """Return a validator for the schema at ``pointer`` in the spec.
@@ -161,7 +98,7 @@ def schema_validator(pointer: str) -> Validator:
     ``/paths/~1v1~1jobs/post/requestBody/content/application~1json/schema``.
     """
     validator: Validator = _SpecValidator(
-        _inline({"$ref": f"#{pointer}"}), registry=_registry(), format_checker=_FORMATS
+        inlined_schema(pointer), registry=_registry(), format_checker=_FORMATS
     )
     return validator
 
