@@ -84,7 +84,8 @@ def _write_env_file(path: Path, env: dict[str, str]) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the emulator until a signal; the exit status is 0 after a clean stop, 2 on bad input."""
+    """Run the emulator until a signal: exit 0 after a clean stop, 2 on bad input, 1 when the
+    local store cannot start."""
     parser = _parser()
     args = parser.parse_args(argv)
     try:
@@ -109,10 +110,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     with ExitStack() as stack:
         env: dict[str, str] = {}
         if args.with_storage:
-            from direct_access_emulator.seaweedfs import local_s3  # noqa: PLC0415 - boto3 is slow
+            # Imported here: boto3 is slow to import.
+            from direct_access_emulator.seaweedfs import SeaweedFSError, local_s3  # noqa: PLC0415
 
             storage_dir = args.data_dir / "s3" if args.data_dir is not None else None
-            env_s3 = stack.enter_context(local_s3(storage_dir)).env()
+            try:
+                env_s3 = stack.enter_context(local_s3(storage_dir)).env()
+            except SeaweedFSError as error:
+                print(f"error: storage: {error}", file=sys.stderr)
+                return 1
         else:
             env_s3 = {}
         try:

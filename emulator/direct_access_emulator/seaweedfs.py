@@ -2,9 +2,11 @@
 
 `local_s3()` starts `weed mini` on loopback with every port chosen free and signature checking on
 (an identities file), waits until the bucket answers, and stops it with SIGTERM, then SIGKILL after
-a deadline. Presigned URLs made by boto3 for it are checked like a real store checks them: a
-tampered or expired one gets 403. Used by `python -m direct_access_emulator --with-storage`, by the
-tests (once per session) and by the contract suite.
+a deadline. It ends with its starter, even on `kill -9` (`owned_process`), and a SeaweedFS left on
+the data folder by an earlier crash (holding its locks) is ended before the start. Presigned URLs
+made by boto3 for it are checked like a real store checks them: a tampered or expired one gets
+403. Used by `python -m direct_access_emulator --with-storage`, by the tests (once per session)
+and by the contract suite.
 """
 
 from __future__ import annotations
@@ -14,7 +16,6 @@ import json
 import os
 import secrets
 import shutil
-import signal
 import socket
 import subprocess
 import sysconfig
@@ -24,6 +25,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from direct_access_emulator import owned_process
 from direct_access_spec import DEFAULT_S3_REGION, storage_environment
 
 __all__ = ["S3Settings", "SeaweedFSError", "local_s3", "weed_binary"]
@@ -176,6 +178,12 @@ def local_s3(
     )
     root.mkdir(parents=True, exist_ok=True)
     (root / "data").mkdir(exist_ok=True)
+    marker = f"-dir={root / 'data'}"
+    if not temporary:
+        try:
+            owned_process.end_stale(root, marker, deadline_secs=_STOP_DEADLINE_SECS)
+        except owned_process.FolderInUse as error:
+            raise SeaweedFSError(str(error)) from None
     access_key = "DA" + secrets.token_hex(8).upper()
     secret_key = secrets.token_urlsafe(30)
     identities = root / "s3-identities.json"
@@ -198,7 +206,7 @@ def local_s3(
     command = [
         str(weed),
         "mini",
-        f"-dir={root / 'data'}",
+        marker,
         "-ip=127.0.0.1",
         "-ip.bind=127.0.0.1",
         *(f"-{flag}={port}" for flag, port in ports.items()),
@@ -216,31 +224,11 @@ def local_s3(
     )
     log = root / "seaweedfs.log"
     with log.open("ab") as log_file:
-        process = subprocess.Popen(  # noqa: S603 - a fixed argument list, our own binary
-            command,
-            stdin=subprocess.DEVNULL,
-            stdout=log_file,
-            stderr=subprocess.STDOUT,
-            cwd=root,
-            start_new_session=True,  # a Ctrl-C meant for the parent is handled by the parent
-        )
+        process = owned_process.start_owned(command, root, log=log_file, cwd=root)
     try:
         _wait_ready(settings, process, log)
         yield settings
     finally:
-        _stop(process)
+        owned_process.end(process, root, deadline_secs=_STOP_DEADLINE_SECS)
         if temporary:
             shutil.rmtree(root, ignore_errors=True)
-
-
-def _stop(process: subprocess.Popen[bytes]) -> None:
-    if process.poll() is not None:
-        return
-    with contextlib.suppress(ProcessLookupError):
-        os.killpg(process.pid, signal.SIGTERM)
-    try:
-        process.wait(timeout=_STOP_DEADLINE_SECS)
-    except subprocess.TimeoutExpired:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(process.pid, signal.SIGKILL)
-        process.wait(timeout=_STOP_DEADLINE_SECS)
