@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 import uuid
 from collections.abc import Awaitable, Callable, Mapping
@@ -25,6 +26,7 @@ from direct_access_spec import operation
 
 __all__ = ["AsyncClient"]
 
+_log = logging.getLogger("direct_access")
 T = TypeVar("T")
 
 
@@ -60,6 +62,8 @@ class AsyncClient(RunFlows):
         self._sleep = sleep
         # Shielded cleanups keep running when their caller is cancelled: held here until done.
         self._cleanups: set[asyncio.Task[Any]] = set()
+        # The tasks inside `run`, cancelled by `aclose` so that none is left holding a lane.
+        self._runs: set[asyncio.Task[Any]] = set()
 
     @classmethod
     def from_env(cls, **options: Any) -> AsyncClient:
@@ -79,7 +83,17 @@ class AsyncClient(RunFlows):
         await self.aclose()
 
     async def aclose(self) -> None:
-        """Close the connections."""
+        """Close the connections, once no job is left holding a lane: `run` calls still in
+        flight (in other tasks) are cancelled, and their jobs cancelled and deleted, first."""
+        current = asyncio.current_task()
+        pending = {task for task in self._runs if task is not current and not task.done()}
+        if pending:
+            _log.warning("closing with %d runs in flight: cancelling them first", len(pending))
+            for task in pending:
+                task.cancel()
+            await asyncio.wait(pending)
+        while self._cleanups:
+            await asyncio.wait(set(self._cleanups))
         await self._api.get_async_httpx_client().aclose()
 
     async def _send(self, step: Send) -> Response[Any]:
@@ -185,23 +199,33 @@ class AsyncClient(RunFlows):
         poll_interval: float = 1.0,
         on_status: Callable[[Job], object] | None = None,
         job_id: str | None = None,
+        keep_objects: bool = False,
     ) -> RunResult:
         """`Client.run`, awaitable; cancelling the task cancels and deletes the job (shielded,
-        so the cleanup completes). Storage calls run in a worker thread (boto3 blocks)."""
-        return await self._do(
-            self._run(
-                backend,
-                program_id,
-                params,
-                storage=storage,
-                timeout_secs=timeout_secs,
-                wait_timeout=wait_timeout,
-                log_level=log_level,
-                poll_interval=poll_interval,
-                on_status=on_status,
-                job_id=job_id,
+        so the cleanup completes, and `aclose` waits for it). Storage calls run in a worker
+        thread (boto3 blocks)."""
+        task = asyncio.current_task()
+        if task is not None:
+            self._runs.add(task)
+        try:
+            return await self._do(
+                self._run(
+                    backend,
+                    program_id,
+                    params,
+                    storage=storage,
+                    timeout_secs=timeout_secs,
+                    wait_timeout=wait_timeout,
+                    log_level=log_level,
+                    poll_interval=poll_interval,
+                    on_status=on_status,
+                    job_id=job_id,
+                    keep_objects=keep_objects,
+                )
             )
-        )
+        finally:
+            if task is not None:
+                self._runs.discard(task)
 
     # Backends
 

@@ -203,14 +203,16 @@ class Client(RunFlows):
         poll_interval: float = 1.0,
         on_status: Callable[[Job], object] | None = None,
         job_id: str | None = None,
+        keep_objects: bool = False,
     ) -> RunResult:
         """Upload ``params``, submit, wait, read result and logs, and delete the finished job.
 
         ``job_id`` is the job's id (default: a new UUID4), for callers that need it before the
         job ends. A job that ends Failed or Cancelled raises `JobFailedError`. Whatever the
         outcome (an error, `JobTimeoutError`, Ctrl-C), the job is cancelled if it has not ended
-        and deleted, so that it stops holding a lane. Logs are optional: when none are written,
-        ``logs`` is empty and a warning is logged.
+        and deleted, so that it stops holding a lane, and the objects written for it (input,
+        results, logs) are removed from ``storage`` unless ``keep_objects``. Logs are optional:
+        when none are written, ``logs`` is empty and a warning is logged.
         """
         return self._do(
             self._run(
@@ -224,6 +226,7 @@ class Client(RunFlows):
                 poll_interval=poll_interval,
                 on_status=on_status,
                 job_id=job_id,
+                keep_objects=keep_objects,
             )
         )
 

@@ -81,6 +81,7 @@ class RunFlows(OperationFlows):
         poll_interval: float,
         on_status: Callable[[Job], object] | None,
         job_id: str | None,
+        keep_objects: bool,
     ) -> Flow[RunResult]:
         job_id = job_id or str(uuid.uuid4())
         checked_log_level(log_level)  # before anything is uploaded
@@ -125,13 +126,16 @@ class RunFlows(OperationFlows):
             return RunResult(job=job, result=document, logs=logs, result_text=text)
         finally:
             # Whatever happened (success, failure, Ctrl-C, task cancellation), only a DELETE
-            # frees the job's lane.
+            # frees the job's lane; then the objects written for it go, unless kept.
             if ours:
-                yield Shielded(self._release(job_id, ended=ended))
+                yield Shielded(
+                    self._release(job_id, ended=ended, storage=None if keep_objects else storage)
+                )
 
-    def _release(self, job_id: str, *, ended: bool) -> Flow[None]:
+    def _release(self, job_id: str, *, ended: bool, storage: S3Storage | None = None) -> Flow[None]:
         """Free the lane a job holds: cancel it unless it ended, then delete it, waiting
-        (bounded) for the terminal status a delete needs. Logs instead of raising API errors."""
+        (bounded) for the terminal status a delete needs; then remove its objects from
+        ``storage`` (when given). Logs instead of raising API or storage errors."""
         if not ended:
             try:
                 yield from self._cancel(job_id)
@@ -153,3 +157,8 @@ class RunFlows(OperationFlows):
             pass  # never created, or deleted already
         except DirectAccessError as exc:
             _log.warning("could not delete job %s (it may still hold a lane): %s", job_id, exc)
+        if storage is not None:
+            try:
+                yield Blocking(storage.delete_job_objects, (job_id,))
+            except StorageError as exc:
+                _log.warning("could not remove the objects of job %s: %s", job_id, exc)

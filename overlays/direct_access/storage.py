@@ -25,9 +25,12 @@ from direct_access_spec import STORAGE_VARIABLES
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
+    from mypy_boto3_s3.type_defs import ObjectIdentifierTypeDef
 
-__all__ = ["PreparedStorage", "S3Storage"]
+__all__ = ["DEFAULT_PREFIX", "PreparedStorage", "S3Storage"]
 
+#: Where a job's objects go in the bucket: ``jobs/<job id>/`` (the bucket names the service).
+DEFAULT_PREFIX = "jobs/"
 #: The longest validity S3 allows for a presigned URL (SigV4): seven days.
 MAX_EXPIRY_SECS = 7 * 24 * 3600
 
@@ -95,7 +98,7 @@ class S3Storage:
     region: str
     access_key_id: str
     secret_access_key: str = field(repr=False)
-    prefix: str = "direct-access/"
+    prefix: str = DEFAULT_PREFIX
     expiry_margin_secs: int = 900
     addressing_style: Literal["auto", "virtual", "path"] = "path"
     _client: S3Client | None = field(default=None, init=False, repr=False, compare=False)
@@ -318,19 +321,33 @@ class S3Storage:
 
     def delete(self, prepared: PreparedStorage) -> None:
         """Remove the job's objects from the store."""
+        self.delete_job_objects(prepared.job_id)
+
+    def delete_job_objects(self, job_id: str) -> int:
+        """Remove every object under the job's prefix (``prefix``/<job id>/); how many went."""
+        return self.delete_prefix(self._key(job_id, ""))
+
+    def delete_prefix(self, prefix: str) -> int:
+        """Remove every object whose key starts with ``prefix``; how many went. ``""`` would
+        empty the bucket, and is refused."""
         from botocore.exceptions import BotoCoreError, ClientError  # noqa: PLC0415
 
+        if not prefix:
+            raise ConfigurationError('delete_prefix needs a prefix ("" would empty the bucket)')
+        s3 = self.s3()
+        removed = 0
         try:
-            self.s3().delete_objects(
-                Bucket=self.bucket,
-                Delete={
-                    "Objects": [
-                        {"Key": k}
-                        for k in (prepared.input_key, prepared.results_key, prepared.logs_key)
-                    ]
-                },
-            )
+            for page in s3.get_paginator("list_objects_v2").paginate(
+                Bucket=self.bucket, Prefix=prefix
+            ):
+                keys: list[ObjectIdentifierTypeDef] = [
+                    {"Key": item["Key"]} for item in page.get("Contents", []) if "Key" in item
+                ]
+                if keys:
+                    s3.delete_objects(Bucket=self.bucket, Delete={"Objects": keys, "Quiet": True})
+                    removed += len(keys)
         except (BotoCoreError, ClientError) as exc:
-            raise self._error(
-                f"could not delete the objects of job {prepared.job_id}", exc
-            ) from None
+            raise self._error(f"could not remove the objects under {prefix}", exc) from self._cause(
+                exc
+            )
+        return removed

@@ -40,7 +40,7 @@ EXTRAS: dict[str, tuple[str, ...]] = {"storage": ("boto3", "botocore")}
 
 _STORAGE_HELP = (
     "For jobs run/submit/result/logs, the S3 store of jobs' input, results and logs (objects "
-    "under direct-access/<job id>/; needs the storage extra):"
+    "under jobs/<job id>/; needs the storage extra):"
 )
 HELP = "\n\n".join(
     [

@@ -8,7 +8,7 @@ from pathlib import Path
 from typer.testing import CliRunner
 
 from direct_access.cli import EXIT_TIMEOUT, EXIT_USAGE, app
-from direct_access.storage import S3Storage
+from direct_access.storage import DEFAULT_PREFIX, S3Storage
 from direct_access_emulator.seaweedfs import S3Settings
 from direct_access_spec import VARIABLES
 from tests.integration.cli.conftest import SAMPLER_PARAMS
@@ -92,5 +92,5 @@ def test_a_bad_log_level_is_a_usage_error_before_any_upload(
     with S3Storage(
         s3.endpoint, s3.bucket, s3.region, s3.access_key_id, s3.secret_access_key
     ) as store:
-        listed = store.s3().list_objects_v2(Bucket=s3.bucket, Prefix="direct-access/bad-level/")
+        listed = store.s3().list_objects_v2(Bucket=s3.bucket, Prefix=f"{DEFAULT_PREFIX}bad-level/")
     assert listed.get("KeyCount", 0) == 0

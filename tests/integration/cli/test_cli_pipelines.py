@@ -29,7 +29,7 @@ from direct_access.cli import (
     EXIT_USAGE,
     app,
 )
-from direct_access.storage import S3Storage
+from direct_access.storage import DEFAULT_PREFIX, S3Storage
 from direct_access_emulator.config import (
     BackendConfig,
     EmulatorConfig,
@@ -88,7 +88,7 @@ def objects(s3: S3Settings, job_id: str) -> int:
     with S3Storage(
         s3.endpoint, s3.bucket, s3.region, s3.access_key_id, s3.secret_access_key
     ) as store:
-        listed = store.s3().list_objects_v2(Bucket=s3.bucket, Prefix=f"direct-access/{job_id}/")
+        listed = store.s3().list_objects_v2(Bucket=s3.bucket, Prefix=f"{DEFAULT_PREFIX}{job_id}/")
     return int(listed.get("KeyCount", 0))
 
 

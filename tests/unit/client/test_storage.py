@@ -97,7 +97,7 @@ def test_the_prefix_comes_from_the_constructor_only() -> None:
         "DIRECT_ACCESS_S3_SECRET_ACCESS_KEY": "s",
         "DIRECT_ACCESS_S3_PREFIX": "elsewhere/",
     }
-    assert S3Storage.from_env(env).prefix == "direct-access/"
+    assert S3Storage.from_env(env).prefix == "jobs/"
     assert S3Storage("http://s3.test", "b", "r", "k", "s", prefix="mine/").prefix == "mine/"
 
 
