@@ -350,7 +350,8 @@ def test_wait_keeps_its_deadline_through_5xx_and_verbose_logs_the_retries(
         took = time.monotonic() - started
     assert took < 6 + 10, (took, result.stderr)
     assert "retrying get_job after ServerError" in result.stderr
-    # A second poll began after the first one's retries gave up (that used to end the wait).
-    assert result.stderr.count("(attempt 1 failed") >= 2, result.stderr
+    # The wait polled on after the first poll's retries gave up (that used to end the wait);
+    # whether the next poll's retry fits before the deadline depends on the jitter.
+    assert "polling on until the deadline" in result.stderr, result.stderr
     assert f"direct-access jobs cancel {job_id}" in result.stderr  # the job is left: say how
     assert env["DIRECT_ACCESS_API_KEY"] not in result.stderr
