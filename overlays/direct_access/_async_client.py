@@ -145,6 +145,7 @@ class AsyncClient(RunFlows):
         timeout_secs: int,
         log_level: LogLevel | str | None = None,
         job_id: str | None = None,
+        **fields: Any,
     ) -> str:
         """`Client.submit`, awaitable."""
         body = self._create_body(
@@ -154,6 +155,7 @@ class AsyncClient(RunFlows):
             storage=storage,
             timeout_secs=timeout_secs,
             log_level=log_level,
+            fields=fields,
         )
         return await self._do(self._submit(body))
 

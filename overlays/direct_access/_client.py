@@ -142,13 +142,18 @@ class Client(RunFlows):
         timeout_secs: int,
         log_level: LogLevel | str | None = None,
         job_id: str | None = None,
+        **fields: Any,
     ) -> str:
         """Create a job and return its id (``job_id``, or a new UUID4 chosen once for all tries).
 
-        A 409 after a retried attempt is resolved by reading the job back: when it is ours (same
-        backend, program, timeout, log level and input URL, as far as the service reports
-        them), the earlier attempt created it and this is success. Bad arguments (a
-        ``log_level`` or ``storage`` the spec does not allow) are a `ConfigurationError`.
+        Exactly once: when an attempt may have acted unseen (no answer, a timeout, a 5xx) and
+        the create then fails in any way, the job is read back; when it is ours (same backend,
+        program, timeout, log level and input URL, as far as the service reports them), an
+        earlier attempt created it and this is success. ``fields`` are any other
+        fields of the spec's create body (``CreateJobRequest`` in openapi.yaml), sent as given:
+        a field added to the spec reaches the service after ``make generate``, without a change
+        here. Bad arguments (a ``log_level``, ``storage`` or field the spec does not allow) are a
+        `ConfigurationError`.
         """
         body = self._create_body(
             job_id=job_id or str(uuid.uuid4()),
@@ -157,6 +162,7 @@ class Client(RunFlows):
             storage=storage,
             timeout_secs=timeout_secs,
             log_level=log_level,
+            fields=fields,
         )
         return self._do(self._submit(body))
 

@@ -115,6 +115,47 @@ def _is_ours(job: Job, body: CreateJobRequest) -> bool:
     return url is None or url == _input_url(sent)
 
 
+_CREATE_SCHEMA = "/components/schemas/CreateJobRequest"
+
+
+@functools.cache
+def create_fields() -> frozenset[str]:
+    """The fields of the create body the spec defines, beyond `submit`'s own arguments."""
+    schema = load_spec()["components"]["schemas"]["CreateJobRequest"]
+    return frozenset(schema["properties"]) - _SUBMIT_ARGUMENTS
+
+
+# The create body's fields that `submit` takes as arguments of their own.
+_SUBMIT_ARGUMENTS = frozenset(
+    {"id", "program_id", "backend", "timeout_secs", "storage", "log_level"}
+)
+
+
+def _with_fields(body: CreateJobRequest, fields: Mapping[str, Any]) -> CreateJobRequest:
+    """``body`` plus more fields of the spec's create body (one the spec gained since this
+    code was written reaches the service without an edit here), checked against the spec."""
+    unknown = sorted(set(fields) - create_fields())
+    if unknown:
+        known = ", ".join(sorted(create_fields())) or "none"
+        raise ConfigurationError(
+            f"not a field of the create body: {', '.join(unknown)} (the spec's other fields: "
+            f"{known}; id, program_id, backend, timeout_secs, storage and log_level are "
+            "arguments of their own)"
+        )
+    document = body.to_dict() | dict(fields)
+    found = violations(_CREATE_SCHEMA, document)
+    if found:
+        problems = "; ".join(f"{v.location or '/'}: {v.message}" for v in found)
+        raise ConfigurationError(redact_urls(f"the create body breaks the spec: {problems}"))
+    extended = CreateJobRequest.from_dict(document)
+    missing = sorted(set(fields) - set(extended.to_dict()))
+    if missing:  # the spec has the field, the generated model not yet
+        raise ConfigurationError(
+            f"the generated client drops {', '.join(missing)}: run 'make generate' after the spec"
+        )
+    return extended
+
+
 class OperationFlows(BaseClient):
     """Every operation of the spec as a flow; the facades run them (`Client`, `AsyncClient`)."""
 
@@ -127,6 +168,7 @@ class OperationFlows(BaseClient):
         storage: CreateJobStorage | PreparedStorage | Mapping[str, Any],
         timeout_secs: int,
         log_level: LogLevel | str | None,
+        fields: Mapping[str, Any] | None = None,
     ) -> CreateJobRequest:
         level = checked_log_level(log_level)
         body = CreateJobRequest(
@@ -138,7 +180,7 @@ class OperationFlows(BaseClient):
         )
         if level is not None:
             body.log_level = level
-        return body
+        return _with_fields(body, fields) if fields else body
 
     def _model(
         self,
