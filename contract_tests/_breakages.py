@@ -2,9 +2,10 @@
 
 Also `adds-metrics`, which makes the emulator answer like a newer deployment (drift).
 
-Each is ASGI middleware put around the emulator's app (`serve(..., wrap=...)`) when the suite runs
-with `--contract-breakage NAME`; tests/integration/test_contract_suite.py runs the suite once
-per breakage and expects it to fail with the check that names the fault.
+Each is ASGI middleware put around the emulator's app from outside (`serve(..., wrap=...)`),
+never a change inside it, when the suite runs with `--breakage NAME` (repeatable: they combine,
+each touching its own requests). tests/integration/test_contract_suite.py runs the suite once
+with all of them and expects every one named in the summary.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from contract_tests._target import Identity
 
-__all__ = ["BREAKAGES", "Breakage", "breakage"]
+__all__ = ["BREAKAGES", "Breakage", "breakage", "in_order"]
 
 _JOB_PATH = re.compile(r"^/v1/jobs/[^/]+$")
 
@@ -111,8 +112,17 @@ def _json_rewrite(change: Callable[[Any], None]) -> Rewrite:
     return rewrite
 
 
-# A job answer carries a field the spec does not define.
-_extra_field = _rewriting(_get_job, _json_rewrite(lambda job: job.update(debug_trace="internal")))
+def _list_jobs(scope: Scope) -> bool:
+    return bool(scope["method"] == "GET" and scope["path"] == "/v1/jobs")
+
+
+def _debug_trace(document: Any) -> None:
+    for job in document.get("jobs") or []:
+        job["debug_trace"] = "internal"
+
+
+# Every job of a list answer carries a field the spec does not define.
+_extra_field = _rewriting(_list_jobs, _json_rewrite(_debug_trace))
 
 # Like a newer deployment (api-notes): every job answer carries `metrics`, which the published
 # reference, and so the spec, does not have. Drift, not a broken answer.
@@ -143,21 +153,193 @@ async def _delete_answers_200(scope: Scope, receive: Receive, answer: Answer) ->
 _wrong_status = _rewriting(lambda scope: scope["method"] == "DELETE", _delete_answers_200)
 
 
-async def _accept(scope: Scope, receive: Receive, answer: Answer) -> Answer:
-    return (204, [], b"") if answer[0] == 422 else answer
+async def _read(receive: Receive) -> bytes:
+    chunks = []
+    while True:
+        message = await receive()
+        chunks.append(message.get("body", b""))
+        if not message.get("more_body", False):
+            return b"".join(chunks)
 
 
-# A create body that breaks the schema is answered 204 instead of 422.
-_accepts_invalid_body = _rewriting(
-    lambda scope: scope["method"] == "POST" and scope["path"] == "/v1/jobs", _accept
-)
+def _replay(body: bytes) -> Receive:
+    async def receive() -> Message:
+        return {"type": "http.request", "body": body, "more_body": False}
+
+    return receive
+
+
+def _create(scope: Scope) -> bool:
+    return bool(
+        scope["type"] == "http" and scope["method"] == "POST" and scope["path"] == "/v1/jobs"
+    )
+
+
+def _document(body: bytes) -> dict[str, Any] | None:
+    try:
+        document = json.loads(body)
+    except ValueError:
+        return None
+    return document if isinstance(document, dict) else None
+
+
+def _bad_timeout(document: dict[str, Any] | None) -> bool:
+    value = (document or {}).get("timeout_secs")
+    return document is not None and not (isinstance(value, int) and value >= 1)
+
+
+def _accepts_invalid_body(app: ASGIApp, breakage: Breakage) -> ASGIApp:
+    """A create whose `timeout_secs` breaks its bounds is answered 202 (and not stored)."""
+
+    async def broken(scope: Scope, receive: Receive, send: Send) -> None:
+        if not _create(scope):
+            await app(scope, receive, send)
+            return
+        body = await _read(receive)
+        start, answer = await _collect(app, scope, _replay(body))
+        status, headers = start["status"], list(start.get("headers", []))
+        if status == 422 and _bad_timeout(_document(body)):
+            status, headers, answer = 202, [], b""
+        await _answer(send, status, headers, answer)
+
+    return broken
+
+
+_CREATE_FIELDS = frozenset({"id", "program_id", "backend", "log_level", "timeout_secs", "storage"})
+
+
+def _lenient_create(app: ASGIApp, breakage: Breakage) -> ASGIApp:
+    """Like a server that does not validate what it does not need: unknown fields are dropped
+    and a storage type outside the enum is read as `s3_compatible`; the job is then stored."""
+
+    async def broken(scope: Scope, receive: Receive, send: Send) -> None:
+        if not _create(scope):
+            await app(scope, receive, send)
+            return
+        body = await _read(receive)
+        document = _document(body)
+        if document is not None:
+            document = {k: v for k, v in document.items() if k in _CREATE_FIELDS}
+            storage = document.get("storage")
+            for location in storage.values() if isinstance(storage, dict) else ():
+                if isinstance(location, dict) and "type" in location:
+                    location["type"] = "s3_compatible"
+            body = json.dumps(document).encode()
+        scope = {
+            **scope,
+            "headers": [
+                (k, str(len(body)).encode() if k.lower() == b"content-length" else v)
+                for k, v in scope["headers"]
+            ],
+        }
+        await app(scope, _replay(body), send)
+
+    return broken
+
+
+def _stores_refused_job(app: ASGIApp, breakage: Breakage) -> ASGIApp:
+    """A create refused with 422 is stored all the same, its body repaired from the last create
+    that succeeded (the refusal is what the client sees)."""
+    last_good: dict[str, Any] = {}
+
+    async def broken(scope: Scope, receive: Receive, send: Send) -> None:
+        if not _create(scope):
+            await app(scope, receive, send)
+            return
+        body = await _read(receive)
+        start, answer = await _collect(app, scope, _replay(body))
+        document = _document(body)
+        if start["status"] == 204 and document is not None:
+            last_good.clear()
+            last_good.update(document)
+        elif start["status"] == 422 and document is not None and last_good:
+            job_id = document.get("id")
+            if isinstance(job_id, str) and job_id != last_good.get("id"):
+                repaired = json.dumps({**last_good, "id": job_id}).encode()
+                await _collect(app, scope, _replay(repaired))
+        await _answer(send, start["status"], list(start.get("headers", [])), answer)
+
+    return broken
+
+
+def _ignores_service_crn(app: ASGIApp, breakage: Breakage) -> ASGIApp:
+    """A known token is served as its own instance whatever `Service-CRN` says, or if absent."""
+
+    async def broken(scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            headers = {k.lower(): v for k, v in scope["headers"]}
+            sent = headers.get(b"authorization", b"").decode("latin-1")
+            for identity in breakage.identities:
+                if sent == f"Bearer {identity.token}":
+                    scope = _with_headers(scope, identity)
+                    break
+        await app(scope, receive, send)
+
+    return broken
+
+
+async def _not_allowed(scope: Scope, receive: Receive, answer: Answer) -> Answer:
+    if answer[0] != 404:
+        return answer
+    body = {"status_code": 405, "title": "Method Not Allowed", "errors": []}
+    return 405, [(b"content-type", b"application/json")], json.dumps(body).encode()
+
+
+# GET /v1/jobs/{job-id} of an unknown job answers 405 instead of 404, as behind a gateway that
+# routes a path only once the service knows it.
+_get_job_not_allowed = _rewriting(_get_job, _not_allowed)
+
+
+def _null_error_fields(document: Any) -> None:
+    document["trace"] = None
+
+
+async def _nulls(scope: Scope, receive: Receive, answer: Answer) -> Answer:
+    status, headers, body = answer
+    if status < 400:
+        return answer
+    try:
+        document = json.loads(body)
+    except ValueError:
+        return answer
+    if isinstance(document, dict):
+        _null_error_fields(document)
+    return status, headers, json.dumps(document).encode()
+
+
+# Error bodies carry `"trace": null` (the spec has a string, possibly empty).
+_null_error_bodies = _rewriting(lambda scope: True, _nulls)
+
+
+def _odd_character(scope: Scope) -> bool:
+    if scope["method"] != "GET":
+        return False
+    match = _JOB_PATH.match(scope["path"])
+    job_id = scope["path"].removeprefix("/v1/jobs/")
+    return match is not None and re.search(r"[^A-Za-z0-9-]", job_id) is not None
+
+
+async def _server_error(scope: Scope, receive: Receive, answer: Answer) -> Answer:
+    return 500, [(b"content-type", b"text/plain")], b"Internal Server Error"
+
+
+# Reading a job whose id has a character other than a letter, digit or '-' crashes the server.
+_odd_id_crashes = _rewriting(_odd_character, _server_error)
 
 
 def _ignores_token(app: ASGIApp, breakage: Breakage) -> ASGIApp:
-    """A request with no credentials is served as if the first instance had sent it."""
+    """A backend request with no credentials is served as if the first instance had sent it.
+
+    Backends only: were jobs served so, every instance's jobs would be public, and a leak of one
+    instance's jobs to another (object-level authorization) could not be told apart.
+    """
 
     async def broken(scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and breakage.identities:
+        if (
+            scope["type"] == "http"
+            and breakage.identities
+            and scope["path"].startswith("/v1/backends")
+        ):
             names = {k.lower() for k, _ in scope["headers"]}
             if b"authorization" not in names:
                 scope = _with_headers(scope, breakage.identities[0])
@@ -167,9 +349,24 @@ def _ignores_token(app: ASGIApp, breakage: Breakage) -> ASGIApp:
 
 
 def _leaks_other_instance(app: ASGIApp, breakage: Breakage) -> ASGIApp:
-    """A job another instance owns is returned instead of 404."""
+    """Another instance's jobs are visible: a job it owns is returned instead of 404, and a list
+    of jobs holds every instance's."""
 
     async def as_other_instances(scope: Scope, receive: Receive, answer: Answer) -> Answer:
+        if _list_jobs(scope):
+            if answer[0] != 200:
+                return answer
+            document = json.loads(answer[2])
+            jobs = list(document.get("jobs") or [])
+            seen = {job.get("id") for job in jobs}
+            for identity in breakage.identities:
+                again, body = await _collect(app, _with_headers(scope, identity), receive)
+                if again["status"] == 200:
+                    for job in json.loads(body).get("jobs") or []:
+                        if job.get("id") not in seen:
+                            jobs.append(job)
+                            seen.add(job.get("id"))
+            return answer[0], answer[1], json.dumps({**document, "jobs": jobs}).encode()
         if answer[0] != 404:
             return answer
         for identity in breakage.identities:
@@ -178,17 +375,35 @@ def _leaks_other_instance(app: ASGIApp, breakage: Breakage) -> ASGIApp:
                 return 200, list(again.get("headers", [])), body
         return answer
 
-    return _rewriting(_get_job, as_other_instances)(app, breakage)
+    return _rewriting(lambda scope: _get_job(scope) or _list_jobs(scope), as_other_instances)(
+        app, breakage
+    )
 
 
+# Name -> (what it breaks, middleware). In the order they are put around the app, innermost
+# first, when several are combined.
 BREAKAGES: MutableMapping[str, tuple[str, Callable[[ASGIApp, Breakage], ASGIApp]]] = {
-    "extra-field": ("a job answer has a field the spec lacks", _extra_field),
+    "stores-refused-job": ("a job is stored although its create was refused", _stores_refused_job),
+    "lenient-create": ("spec-invalid create bodies are accepted and stored", _lenient_create),
+    "accepts-invalid-body": (
+        "a create with a bad timeout_secs is answered 202",
+        _accepts_invalid_body,
+    ),
+    "leaks-other-instance": ("another instance's job is visible", _leaks_other_instance),
+    "extra-field": ("jobs in a list answer have a field the spec lacks", _extra_field),
     "adds-metrics": ("job answers carry metrics, as newer deployments do", _adds_metrics),
     "wrong-status": ("delete answers 200 instead of 204", _wrong_status),
-    "accepts-invalid-body": ("an invalid create body is accepted", _accepts_invalid_body),
-    "ignores-token": ("requests without a token are served", _ignores_token),
-    "leaks-other-instance": ("another instance's job is visible", _leaks_other_instance),
+    "get-job-405": ("GET /v1/jobs/{job-id} of an unknown job answers 405", _get_job_not_allowed),
+    "odd-id-500": ("reading a job whose id has an odd character answers 500", _odd_id_crashes),
+    "null-error-fields": ('error bodies have "trace": null', _null_error_bodies),
+    "ignores-service-crn": ("Service-CRN is not checked", _ignores_service_crn),
+    "ignores-token": ("backend requests without a token are served", _ignores_token),
 }
+
+
+def in_order(names: list[str]) -> list[str]:
+    """``names`` in the order their middleware is put around the app, innermost first."""
+    return [name for name in BREAKAGES if name in names]
 
 
 def breakage(name: str) -> Breakage:

@@ -9,24 +9,36 @@ from __future__ import annotations
 
 import contextlib
 import json
-import os
 import secrets
-from collections.abc import Iterator, Mapping
+import time
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
+from urllib.parse import quote
 
 import httpx
 
 from direct_access import Settings
 from direct_access_emulator.seaweedfs import S3Settings
-from direct_access_spec import STORAGE_VARIABLES
+from direct_access_spec import STORAGE_VARIABLES, VARIABLES
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
+    from starlette.types import ASGIApp
 
     from contract_tests._breakages import Breakage
 
-__all__ = ["Identity", "Target", "deployment_target", "emulator_target", "fetch_token"]
+__all__ = [
+    "Identity",
+    "MissingVariables",
+    "Sweep",
+    "Target",
+    "deployment_target",
+    "emulator_target",
+    "fetch_token",
+    "missing_variables",
+    "sweep",
+]
 
 # Jobs this suite creates carry this prefix, so that it never touches a job it did not create.
 JOB_PREFIX = "contract-"
@@ -153,12 +165,12 @@ def fetch_token(iam_url: str, api_key: str) -> str:
 
 @contextlib.contextmanager
 def emulator_target(
-    *, backend: str | None = None, broken: Breakage | None = None
+    *, backend: str | None = None, broken: Sequence[Breakage] = ()
 ) -> Iterator[Target]:
     """Our emulator and its storage, configured for the contract: many lanes, no reservation,
     a body limit above any generated body, no faults, two instances.
 
-    ``broken`` puts a deliberate fault into the emulator (the suite's own tests use it).
+    ``broken`` puts deliberate faults into the emulator, all at once (the suite's own tests use it).
     """
     from direct_access_emulator.config import (  # noqa: PLC0415
         AuthConfig,
@@ -187,8 +199,13 @@ def emulator_target(
         backends=(BackendConfig(name=backend or "fake_backend", lanes=100_000),),
         execution=ExecutionConfig(duration_secs=0.05),
     )
-    wrap = broken.wrap if broken is not None else None
-    with local_s3() as s3, serve(config, wrap=wrap) as emulator:
+
+    def wrap(app: ASGIApp) -> ASGIApp:
+        for fault in broken:
+            app = fault.wrap(app)
+        return app
+
+    with local_s3() as s3, serve(config, wrap=wrap if broken else None) as emulator:
         identities = tuple(
             Identity(
                 name=f"instance-{letter}",
@@ -197,8 +214,8 @@ def emulator_target(
             )
             for letter, instance in zip("ab", config.instances, strict=True)
         )
-        if broken is not None:
-            broken.identities.extend(identities)
+        for fault in broken:
+            fault.identities.extend(identities)
         target = Target(
             kind="emulator",
             url=emulator.url,
@@ -210,43 +227,141 @@ def emulator_target(
         yield target
 
 
+class MissingVariables(Exception):
+    """The deployment run lacks variables; the message names every one, with how to set it."""
+
+
+_MEANING = {variable.name: variable.meaning for variable in VARIABLES}
+# What a deployment run needs, in the order a user sets them: (variables, one of which is
+# needed; what it is), the names and meanings from the one table of variables. Variables with a
+# default (the IAM URL, the S3 region) are never missing.
+_NEEDED: tuple[tuple[tuple[str, ...], str], ...] = (
+    (("DIRECT_ACCESS_URL",), _MEANING["DIRECT_ACCESS_URL"]),
+    (("DIRECT_ACCESS_API_KEY", "DIRECT_ACCESS_TOKEN"), _MEANING["DIRECT_ACCESS_API_KEY"]),
+    (("DIRECT_ACCESS_SERVICE_CRN",), _MEANING["DIRECT_ACCESS_SERVICE_CRN"]),
+    (("DIRECT_ACCESS_BACKEND",), "the backend the suite submits its jobs to"),
+    *(((v.name,), v.meaning) for v in STORAGE_VARIABLES if v.default is None),
+)
+
+
+def missing_variables(environ: Mapping[str, str], *, backend: str | None = None) -> list[str]:
+    """One line per variable a deployment run lacks: the command that sets it, and what it is."""
+    lines = []
+    for names, what in _NEEDED:
+        if names == ("DIRECT_ACCESS_BACKEND",) and backend:
+            continue
+        if not any(environ.get(name, "").strip() for name in names):
+            alternative = f" (or {names[1]})" if len(names) > 1 else ""
+            lines.append(f"  export {names[0]}=...    # {what}{alternative}")
+    return lines
+
+
 @contextlib.contextmanager
 def deployment_target(
     environ: Mapping[str, str], *, backend: str | None = None
 ) -> Iterator[Target]:
-    """A deployment named by the client's environment variables (DIRECT_ACCESS_*)."""
+    """A deployment named by the client's environment variables (DIRECT_ACCESS_*).
 
-    def need(name: str) -> str:
-        value = environ.get(name, "").strip()
-        if not value:
-            raise RuntimeError(f"--deployment needs {name} in the environment")
-        return value
+    Raises `MissingVariables` naming every variable that is not set, before any request.
+    """
+    missing = missing_variables(environ, backend=backend)
+    if missing:
+        raise MissingVariables(
+            "the deployment run needs these variables, which are not set:\n" + "\n".join(missing)
+        )
 
-    crn = need("DIRECT_ACCESS_SERVICE_CRN")
+    def get(name: str) -> str:
+        return environ.get(name, "").strip()
+
     # The client's own reading of the variables: a client acronym may stand for the URL.
-    settings = Settings.from_env({**environ, "DIRECT_ACCESS_URL": need("DIRECT_ACCESS_URL")})
-    url = settings.url
-    iam = settings.iam_url
-    token = environ.get("DIRECT_ACCESS_TOKEN", "").strip()
+    settings = Settings.from_env(environ)
+    token = get("DIRECT_ACCESS_TOKEN")
     api_keys: dict[str, str] = {}
     if not token:
-        api_keys["caller"] = need("DIRECT_ACCESS_API_KEY")
-        token = fetch_token(iam, api_keys["caller"])
-    chosen = backend or need("DIRECT_ACCESS_BACKEND")
+        api_keys["caller"] = get("DIRECT_ACCESS_API_KEY")
+        token = fetch_token(settings.iam_url, api_keys["caller"])
     # The storage variables as the client reads them: the region has its default.
-    s3 = S3Settings(**{v.field: v.read(environ) or need(v.name) for v in STORAGE_VARIABLES})
+    s3 = S3Settings(**{v.field: v.read(environ) or "" for v in STORAGE_VARIABLES})
     target = Target(
         kind="deployment",
-        url=url.rstrip("/"),
-        backend=chosen,
-        identities=(Identity(name="caller", service_crn=crn, token=token),),
+        url=settings.url.rstrip("/"),
+        backend=backend or get("DIRECT_ACCESS_BACKEND"),
+        identities=(Identity(name="caller", service_crn=settings.service_crn, token=token),),
         s3=s3,
-        iam_url=iam,
+        iam_url=settings.iam_url,
         api_keys=api_keys,
     )
     target.upload_input()
     yield target
 
 
-def environment() -> dict[str, str]:
-    return dict(os.environ)
+def listed_jobs(target: Target) -> dict[str, list[str]]:
+    """Ids of this run's jobs the target lists (the run's prefix), each with who lists it."""
+    owners: dict[str, list[str]] = {}
+    with httpx.Client(base_url=target.url, timeout=30) as http:
+        for identity in target.identities:
+            try:
+                listed = http.get("/v1/jobs", headers=identity.headers())
+                jobs = (listed.json().get("jobs") or []) if listed.status_code == 200 else []
+            except (httpx.HTTPError, ValueError, AttributeError):
+                jobs = []
+            for job in jobs:
+                job_id = job.get("id") if isinstance(job, dict) else None
+                if isinstance(job_id, str) and job_id.startswith(target.job_prefix):
+                    owners.setdefault(job_id, []).append(identity.name)
+    return owners
+
+
+@dataclass
+class Sweep:
+    """What the clean-up did: jobs removed, and those it could not remove (id -> last status)."""
+
+    removed: list[str] = field(default_factory=list)
+    left: dict[str, int] = field(default_factory=dict)
+    listed_after: list[str] = field(default_factory=list)  # still listed once the sweep ended
+
+
+def sweep(target: Target, named: Iterable[str] = (), *, deadline_secs: float = 120.0) -> Sweep:
+    """Cancel and delete every job of this run: those the target lists with the run's prefix,
+    and those the run's creates named, whatever the server answered to them.
+
+    Never any other job: an id without the run's prefix is not touched. Each job is removed as
+    the identity that lists it (else as each identity in turn), its id quoted in the path. A 409
+    (still stopping) is waited out up to the deadline; a 401 gets fresh tokens once.
+    """
+    prefix = target.job_prefix
+    owners = listed_jobs(target)
+    with httpx.Client(base_url=target.url, timeout=30) as http:
+        everyone = [identity.name for identity in target.identities]
+        for job_id in named:
+            if job_id.startswith(prefix):
+                owners.setdefault(job_id, everyone)
+        result = Sweep()
+        refreshed = False
+        for job_id, names in sorted(owners.items()):
+            path = f"/v1/jobs/{quote(job_id, safe='')}"
+            status = 404
+            for name in names:
+                deadline = time.monotonic() + deadline_secs
+                while True:
+                    headers = target.identity(name).headers()
+                    try:
+                        http.post(f"{path}/cancel", headers=headers)
+                        status = http.delete(path, headers=headers).status_code
+                    except httpx.HTTPError:
+                        status = 0
+                    if status == 401 and not refreshed and target.refresh_tokens():
+                        refreshed = True
+                        continue
+                    if status != 409 or time.monotonic() > deadline:
+                        break
+                    time.sleep(0.1)  # the job is still stopping; polled against the deadline
+                if 200 <= status < 300:
+                    break
+            listed_job = names is not everyone
+            if 200 <= status < 300:
+                result.removed.append(job_id)
+            elif listed_job or status not in (401, 403, 404):
+                result.left[job_id] = status
+    result.listed_after = sorted(listed_jobs(target))
+    return result

@@ -1,90 +1,194 @@
-"""The contract suite can fail: each deliberate breakage of the emulator is caught by its check.
+"""The contract suite finds every departure at once, keeps baselines, and leaves nothing behind.
 
-And it can pass against a service named only by URL and credentials: a second emulator process.
+Each run is `python -m contract_tests` in a process of its own (schemathesis' engine, the suite's
+hooks), against the emulator broken on purpose, or a second emulator process named by URL.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
+from xml.etree import ElementTree
 
 import pytest
 
 from tests.conftest import ROOT
 
-# Breakage -> the failure schemathesis reports for it (the failing check's failure class).
-CAUGHT_BY = {
-    "extra-field": "Custom check failed: `spec_drift`",  # an added field is drift
-    "wrong-status": "UndefinedStatusCode",  # status_code_conformance
-    "accepts-invalid-body": "AcceptedNegativeData",  # negative_data_rejection
-    "ignores-token": "IgnoredAuth",  # ignored_auth
-    "leaks-other-instance": "ObjectLevelAuthorizationViolation",  # object_level_authorization
+Failure = dict[str, Any]
+# A presigned URL's signature (reports show `X-Amz-Signature=[Filtered]`).
+SIGNATURE = re.compile(r"X-Amz-Signature=[0-9a-f]{8}")
+
+# Breakage -> how the summary names it: a failure of this check, on this operation, ...
+NAMED_BY: dict[str, Callable[[Failure], bool]] = {
+    "extra-field": lambda f: f["check"] == "spec_drift" and "debug_trace" in f["cause"],
+    "wrong-status": lambda f: (
+        f["check"] == "status_code_conformance"
+        and f["operation"] == "DELETE /v1/jobs/{job-id}"
+        and f["status"] == 200
+    ),
+    "accepts-invalid-body": lambda f: (
+        f["check"] == "negative_data_rejection" and f["status"] == 202
+    ),
+    "lenient-create": lambda f: (
+        f["check"] == "negative_data_rejection"
+        and f["operation"] == "POST /v1/jobs"
+        and f["status"] == 204
+        and "breaks" in f["cause"]
+    ),
+    "ignores-token": lambda f: (
+        f["check"] == "ignored_auth" and f["operation"].startswith("GET /v1/backends")
+    ),
+    "leaks-other-instance": lambda f: f["check"] == "object_level_authorization",
+    "ignores-service-crn": lambda f: (
+        f["check"] == "one_credential_at_a_time" and "`Service-CRN`" in f["cause"]
+    ),
+    "get-job-405": lambda f: (
+        f["check"] == "status_code_conformance"
+        and f["operation"] == "GET /v1/jobs/{job-id}"
+        and f["status"] == 405
+    ),
+    "null-error-fields": lambda f: (
+        f["check"] == "response_schema_conformance" and "`/trace`" in f["cause"]
+    ),
+    "odd-id-500": lambda f: f["check"] == "not_a_server_error" and f["status"] == 500,
+    "stores-refused-job": lambda f: f["check"] == "stored_after_refusal",
 }
 
 
-def run_suite(*args: str, env: dict[str, str] | None = None, report: Path) -> tuple[int, str]:
+def run_suite(
+    *args: str, report: Path, env: dict[str, str] | None = None, examples: int = 10
+) -> tuple[int, str]:
+    """`python -m contract_tests` in ``report``'s parent (schemathesis writes caches there)."""
+    report.parent.mkdir(parents=True, exist_ok=True)
     result = subprocess.run(
         [
             sys.executable,
             "-m",
-            "pytest",
             "contract_tests",
-            "-p",
-            "no:cacheprovider",
-            "--contract-max-examples",
-            "3",
-            "--contract-report-dir",
+            "-n",
+            str(examples),
+            "--report-dir",
             str(report),
             *args,
         ],
-        cwd=ROOT,
-        env=env,
+        cwd=report.parent,
+        env={**(env or os.environ), "PYTHONPATH": str(ROOT)},
         capture_output=True,
         text=True,
-        timeout=300,
+        timeout=400,
         check=False,
     )
     return result.returncode, result.stdout + result.stderr
 
 
-@pytest.mark.timeout(300)
-@pytest.mark.parametrize("breakage", sorted(CAUGHT_BY))
-def test_suite_catches_a_broken_emulator(breakage: str, tmp_path: Path) -> None:
-    """Each breakage (extra field, wrong status, accepted invalid body, ignored token, another
-    instance's job visible) makes the suite fail with the check that names it."""
-    code, output = run_suite("--contract-breakage", breakage, "-x", report=tmp_path)
+def summary(report: Path) -> dict[str, Any]:
+    document: dict[str, Any] = json.loads((report / "summary.json").read_text("utf-8"))
+    return document
+
+
+def breakages(*names: str) -> list[str]:
+    return [argument for name in names for argument in ("--breakage", name)]
+
+
+@pytest.mark.timeout(600)
+def test_one_run_names_every_breakage_and_leaves_no_job(tmp_path: Path) -> None:
+    """With all breakages at once, one run names each in summary.json, sweeps every job it
+    created (those stored after a refused create too), and spends its budget like a run
+    against the conforming emulator."""
+    code, output = run_suite(*breakages(*NAMED_BY), report=tmp_path / "broken")
     assert code == 1, output[-3000:]
-    assert CAUGHT_BY[breakage] in output, output[-3000:]
-    assert "X-Amz-Signature=" not in output  # presigned URLs are filtered from reports
-    assert "X-Amz-Credential=AK" not in output
+    broken = summary(tmp_path / "broken")
+    failures = broken["failures"]
+    unnamed = [name for name, named in NAMED_BY.items() if not any(map(named, failures))]
+    assert not unnamed, json.dumps(failures, indent=1)[-6000:]
+    assert broken["jobs"]["swept"] > 0
+    assert broken["jobs"]["not_removed"] == {}
+    assert broken["jobs"]["listed_after_sweep"] == []
+    # Failures sharing a cause are grouped: the null `trace` is one cause on many operations.
+    trace = [g for g in broken["groups"] if "`/trace`" in g["cause"]]
+    assert len(trace) == 1, broken["groups"]
+    assert len(trace[0]["operations"]) > 5, trace
+    text = (tmp_path / "broken" / "summary.txt").read_text("utf-8")
+    assert "shared causes:" in text
+    assert "$DIRECT_ACCESS_TOKEN" in text  # reproductions take the token as a variable
+    # JUnit: one test case per failure, its message one readable line.
+    suite = ElementTree.parse(tmp_path / "broken" / "junit.xml").getroot()  # noqa: S314 - ours
+    messages = [element.get("message", "") for element in suite.iter("failure")]
+    assert len(messages) == len(failures)
+    assert all(message and "\n" not in message for message in messages)
+    written = output + text + (tmp_path / "broken" / "summary.json").read_text("utf-8")
+    assert not SIGNATURE.search(written)
+    assert "Bearer ey" not in written
+
+    code, output = run_suite(report=tmp_path / "conforming")
+    assert code == 0, output[-3000:]
+    conforming = summary(tmp_path / "conforming")
+    assert conforming["failures"] == []
+    unit_phases = ("examples", "coverage", "fuzzing")
+    sent = {name: sum(summary(tmp_path / name)["cases_per_phase"].get(p, 0) for p in unit_phases)
+            for name in ("broken", "conforming")}  # fmt: skip
+    assert abs(sent["broken"] - sent["conforming"]) <= 0.3 * sent["conforming"], sent
+    assert broken["cases"] >= 0.7 * conforming["cases"], (broken["cases"], conforming["cases"])
+
+
+@pytest.mark.timeout(600)
+def test_a_baseline_accepts_known_departures_and_names_only_new_ones(tmp_path: Path) -> None:
+    """Recorded once, a baseline makes the same departures pass; a new breakage fails, and only
+    it is named; --baseline-update accepts it, --baseline-prune drops what was fixed."""
+    baseline = tmp_path / "baseline.json"
+    # Creates and lists only (the lists then hold jobs), without the stateful phase's links.
+    only_lists = ("--include-path-regex", "^/v1/jobs$", "--phases", "examples,coverage,fuzzing")
+    record = ("--baseline", str(baseline))
+    code, output = run_suite(*breakages("extra-field"), *record, *only_lists, report=tmp_path / "a")
+    assert baseline.is_file(), output[-3000:]
+    entries = json.loads(baseline.read_text("utf-8"))["entries"]
+    assert {entry["check"] for entry in entries} == {"spec_drift"}, entries
+
+    code, output = run_suite(*breakages("extra-field"), *record, *only_lists, report=tmp_path / "b")
+    assert code == 0, output[-3000:]
+    assert summary(tmp_path / "b")["failures"] == []
+    assert summary(tmp_path / "b")["baseline"]["known_failures"] >= 1
+
+    both = breakages("extra-field", "null-error-fields")
+    code, output = run_suite(*both, *record, *only_lists, report=tmp_path / "c")
+    assert code == 1, output[-3000:]
+    checks = {f["check"] for f in summary(tmp_path / "c")["failures"]}
+    assert checks == {"response_schema_conformance"}, summary(tmp_path / "c")["failures"]
+
+    code, output = run_suite(
+        *both, *record, "--baseline-update", *only_lists, report=tmp_path / "d"
+    )
+    code, output = run_suite(*both, *record, *only_lists, report=tmp_path / "e")
+    assert code == 0, output[-3000:]
+
+    code, output = run_suite(*record, "--baseline-prune", *only_lists, report=tmp_path / "f")
+    assert json.loads(baseline.read_text("utf-8"))["entries"] == [], output[-3000:]
 
 
 @pytest.mark.timeout(300)
 def test_drift_is_named_and_fails_unless_allowed(tmp_path: Path) -> None:
     """Against a service adding `metrics` to jobs, the suite names each added field as drift per
     operation; it fails by default and passes with --allow-drift."""
-    only_jobs = ("-k", "jobs or Stateful")  # metrics ride on job answers; backends add nothing
-    code, output = run_suite(
-        "--contract-breakage", "adds-metrics", "-x", *only_jobs, report=tmp_path / "strict"
-    )
+    only_jobs = ("--include-path-regex", "^/v1/jobs")
+    code, output = run_suite(*breakages("adds-metrics"), *only_jobs, report=tmp_path / "strict")
     assert code == 1, output[-3000:]
-    assert "drift from the spec" in output
-    assert "metrics" in output
+    strict = summary(tmp_path / "strict")
+    assert {f["check"] for f in strict["failures"]} == {"spec_drift"}, strict["failures"]
+    assert (
+        "drift from the spec (fails the run)" in (tmp_path / "strict" / "summary.txt").read_text()
+    )
     code, output = run_suite(
-        "--contract-breakage",
-        "adds-metrics",
-        "--allow-drift",
-        *only_jobs,
-        report=tmp_path / "allowed",
+        *breakages("adds-metrics"), "--allow-drift", *only_jobs, report=tmp_path / "allowed"
     )
     assert code == 0, output[-3000:]
-    drift = json.loads((tmp_path / "allowed" / "summary.json").read_text("utf-8"))["drift"]
-    assert {"operation": "get_job", "status": 200, "field": "metrics"} in drift
+    drift = summary(tmp_path / "allowed")["drift"]
     assert {"operation": "list_jobs", "status": 200, "field": "jobs/*/metrics"} in drift
 
 
@@ -114,17 +218,42 @@ def emulator_process(tmp_path: Path) -> Iterator[dict[str, str]]:
 def test_suite_passes_against_a_deployment_by_url(
     emulator_process: dict[str, str], tmp_path: Path
 ) -> None:
-    """Aimed by URL and credentials (--deployment) at a second emulator process, the suite passes
-    and its report holds no secret."""
+    """Aimed by URL and credentials (--deployment) at a second emulator process, the suite
+    passes, says why object_level_authorization did not run, sweeps its jobs, and its report
+    holds no secret."""
     env = {**os.environ, **emulator_process}
-    code, output = run_suite("--deployment", env=env, report=tmp_path)
+    code, output = run_suite("--deployment", env=env, examples=3, report=tmp_path / "report")
     assert code == 0, output[-3000:]
-    summary = json.loads((tmp_path / "summary.json").read_text("utf-8"))
-    assert summary["target"] == "deployment"
-    assert summary["verdict"] == "passed"
-    assert summary["cases"] > 100
-    assert summary["jobs_created"] > 0
-    written = output + (tmp_path / "summary.txt").read_text("utf-8")
-    assert "X-Amz-Signature" not in written
+    document = summary(tmp_path / "report")
+    assert document["target"]["kind"] == "deployment"
+    assert document["verdict"] == "passed"
+    assert document["cases"] > 100
+    assert document["jobs"]["swept"] > 0
+    assert document["jobs"]["listed_after_sweep"] == []
+    assert document["object_level_authorization"]["ran"] is False
+    written = output + (tmp_path / "report" / "summary.txt").read_text("utf-8")
+    written += "".join(p.read_text("utf-8") for p in (tmp_path / "report").rglob("*.*"))
+    assert not SIGNATURE.search(written)
     assert emulator_process["DIRECT_ACCESS_API_KEY"] not in written
     assert emulator_process["DIRECT_ACCESS_S3_SECRET_ACCESS_KEY"] not in written
+
+
+def test_missing_variables_are_named_at_once(tmp_path: Path) -> None:
+    """A deployment run without its variables names every missing one, one line each with the
+    command to set it, and no traceback."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("DIRECT_ACCESS_")}
+    env["DIRECT_ACCESS_SERVICE_CRN"] = "crn:v1:bluemix:public:quantum-computing:us-east:a/1:2::"
+    code, output = run_suite("--deployment", env=env, report=tmp_path / "report")
+    assert code == 2, output
+    assert "Traceback" not in output
+    for name in (
+        "DIRECT_ACCESS_URL",
+        "DIRECT_ACCESS_API_KEY",
+        "DIRECT_ACCESS_BACKEND",
+        "DIRECT_ACCESS_S3_ENDPOINT",
+        "DIRECT_ACCESS_S3_BUCKET",
+        "DIRECT_ACCESS_S3_ACCESS_KEY_ID",
+        "DIRECT_ACCESS_S3_SECRET_ACCESS_KEY",
+    ):
+        assert f"export {name}=" in output, output
+    assert "export DIRECT_ACCESS_SERVICE_CRN=" not in output
