@@ -17,7 +17,6 @@ from typing import NoReturn
 
 import typer
 from rich.console import Console
-from rich.status import Status
 from rich.text import Text
 
 from direct_access import (
@@ -51,42 +50,41 @@ class Progress:
         self.console = console or stderr()
         self.status: JobStatus | None = None
         self._start = time.monotonic()
-        self._live: Status | None = None
+        self._live = False
+
+    def _since(self) -> str:
+        return elapsed(time.monotonic() - self._start)
 
     def __rich__(self) -> Text:
         # Rendered at each refresh of the live line, so the time moves between polls.
         shown = self.status.value if self.status else "waiting"
-        return Text(f"job {self.job_id}: {shown}, {elapsed(time.monotonic() - self._start)}")
+        return Text(f"job {self.job_id}: {shown}, {self._since()}")
+
+    def _print_status(self) -> None:
+        if self.status is not None:
+            line = f"job {self.job_id}: {self.status.value} after {self._since()}"
+            self.console.print(line, markup=False)
 
     def __call__(self, job: Job) -> None:
         if job.status == self.status:
             return
         self.status = job.status
-        if self._live is None:
-            self.console.print(
-                f"job {self.job_id}: {job.status.value} after "
-                f"{elapsed(time.monotonic() - self._start)}",
-                markup=False,
-            )
+        if not self._live:
+            self._print_status()
 
     @contextmanager
     def shown(self) -> Iterator[Progress]:
-        """The live line while the block runs (on a terminal only)."""
+        """The live line while the block runs (on a terminal only), then the last status."""
         if not self.console.is_terminal:
             yield self
             return
-        with self.console.status(self) as live:
-            self._live = live
+        with self.console.status(self):
+            self._live = True
             try:
                 yield self
             finally:
-                self._live = None
-        if self.status is not None:
-            self.console.print(
-                f"job {self.job_id}: {self.status.value} after "
-                f"{elapsed(time.monotonic() - self._start)}",
-                markup=False,
-            )
+                self._live = False
+        self._print_status()
 
 
 def _raise_interrupt(signum: int, frame: FrameType | None) -> NoReturn:
