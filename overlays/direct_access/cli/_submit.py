@@ -93,11 +93,15 @@ def jobs_run(  # noqa: PLR0917 - each typer option is a parameter
     job_id: JobIdOption = None,
     timeout: WaitTimeoutOption = None,
     poll_interval: PollOption = 1.0,
+    keep_objects: Annotated[
+        bool, typer.Option(help="Keep the job's input, result and logs in the S3 store.")
+    ] = False,
     as_json: JsonOption = False,
     verbose: VerboseOption = False,
 ) -> None:
     """Run a job start to end: upload the input, submit, wait, print the result, and delete
-    the job (whatever happens: failure, timeout or Ctrl-C), so it never holds a lane."""
+    the job (whatever happens: failure, timeout or Ctrl-C), so it never holds a lane; its S3
+    objects are removed too unless --keep-objects."""
     document = _params(params)
     store = storage("jobs run")
     with client() as c:
@@ -118,6 +122,7 @@ def jobs_run(  # noqa: PLR0917 - each typer option is a parameter
                     poll_interval=poll_interval,
                     on_status=progress,
                     job_id=job_id,
+                    keep_objects=keep_objects,
                 )
         except KeyboardInterrupt:
             _report_released(c, job_id)

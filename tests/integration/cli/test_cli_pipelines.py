@@ -92,8 +92,11 @@ def objects(s3: S3Settings, job_id: str) -> int:
     return int(listed.get("KeyCount", 0))
 
 
-def test_run_prints_the_result_and_deletes_the_job(env: dict[str, str], params: str) -> None:
-    """jobs run uploads, submits, waits, prints the result and deletes the job."""
+def test_run_prints_the_result_and_deletes_the_job_and_its_objects(
+    env: dict[str, str], params: str, s3: S3Settings
+) -> None:
+    """jobs run uploads, submits, waits, prints the result, deletes the job and removes its S3
+    objects; --keep-objects keeps them for jobs result and jobs logs."""
     job_id = str(uuid.uuid4())
     result = cli(env, "jobs", "run", params, "--program", "sampler", "--job-id", job_id, "--json")
     document = json.loads(result.stdout)
@@ -101,8 +104,13 @@ def test_run_prints_the_result_and_deletes_the_job(env: dict[str, str], params: 
     assert document["result"]["shots"] == SAMPLER_PARAMS["shots"]
     assert f"job {job_id} deleted" in result.stderr
     assert gone(env, job_id)
-    plain = cli(env, "jobs", "run", params)
+    assert objects(s3, job_id) == 0
+    kept = str(uuid.uuid4())
+    plain = cli(env, "jobs", "run", params, "--job-id", kept, "--keep-objects")
     assert json.loads(plain.stdout)["pubs"] == 1  # the result document, as jobs result shows it
+    assert gone(env, kept)
+    assert objects(s3, kept) == 3  # input, result, logs
+    assert json.loads(cli(env, "jobs", "result", kept).stdout) == json.loads(plain.stdout)
 
 
 def test_submit_wait_deletes_the_finished_job_unless_keep(env: dict[str, str], params: str) -> None:
