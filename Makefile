@@ -10,7 +10,7 @@ GEN_VENV := .venv-gen
 BIN := $(CURDIR)/$(VENV)/bin
 GEN_BIN := $(CURDIR)/$(GEN_VENV)/bin
 # Hand-written code, for lint and type checks (generated/ is checked by check-generated and mypy).
-SOURCES := spec overlays emulator tests contract_tests bench
+SOURCES := spec overlays emulator tests contract_tests bench conftest.py
 
 .PHONY: help venv generate check-generated lint format typecheck test test-fast contract \
 	contract-deployment emulator bench clean
