@@ -60,7 +60,9 @@ check-generated: $(GEN_VENV)/.installed ## Fail when generated/ differs from wha
 	  echo "error: generated/direct_access_api differs from what $(SPEC) produces (files above); run 'make generate' and commit." >&2; exit 1; fi; \
 	untracked=$$(git ls-files --others --exclude-standard -- generated/ 2>/dev/null || true); \
 	if [ -n "$$untracked" ]; then \
-	  echo "error: generated files not committed: $$untracked" >&2; exit 1; fi; \
+	  echo "error: generated files that git does not know yet (new files the spec produced):" >&2; \
+	  printf '  %s\n' $$untracked >&2; \
+	  echo "       Run: git add generated/   (then commit them with the spec)" >&2; exit 1; fi; \
 	echo "generated/ matches $(SPEC)"
 
 lint: $(VENV)/.installed ## ruff lint and format check of the hand-written code

@@ -1,6 +1,6 @@
 """Deliberate breakages of the emulator, to show that the contract suite catches each one.
 
-Also `adds-metrics`, which makes the emulator answer like a newer deployment (drift).
+Also `adds-a-field`, which makes the emulator answer like a newer deployment (drift).
 
 Each is ASGI middleware put around the emulator's app from outside (`serve(..., wrap=...)`),
 never a change inside it, when the suite runs with `--breakage NAME` (repeatable: they combine,
@@ -124,22 +124,20 @@ def _debug_trace(document: Any) -> None:
 # Every job of a list answer carries a field the spec does not define.
 _extra_field = _rewriting(_list_jobs, _json_rewrite(_debug_trace))
 
-# Like a newer deployment (api-notes): every job answer carries `metrics`, which the published
-# reference, and so the spec, does not have. Drift, not a broken answer.
-_METRICS = {
-    "circuits_execution_time_ns": 1200,
-    "timestamps": {"created": "2025-01-15T10:20:30Z", "finished": "2025-01-15T10:20:31Z"},
-}
+# Like a newer deployment (which adds `metrics`): every job answer carries a field the spec does
+# not have. Drift, not a broken answer. A made-up name, so that it stays drift when the spec
+# gains the fields deployments really add.
+_MADE_UP = {"unheard_of": 1200, "nested": {"at": "2025-01-15T10:20:30Z"}}
 
 
-def _add_metrics(document: Any) -> None:
+def _add_made_up(document: Any) -> None:
     for job in (document.get("jobs") or []) if "jobs" in document else [document]:
-        job["metrics"] = _METRICS
+        job["made_up"] = _MADE_UP
 
 
-_adds_metrics = _rewriting(
+_adds_a_field = _rewriting(
     lambda scope: scope["method"] == "GET" and (scope["path"] == "/v1/jobs" or _get_job(scope)),
-    _json_rewrite(_add_metrics),
+    _json_rewrite(_add_made_up),
 )
 
 
@@ -391,7 +389,10 @@ BREAKAGES: MutableMapping[str, tuple[str, Callable[[ASGIApp, Breakage], ASGIApp]
     ),
     "leaks-other-instance": ("another instance's job is visible", _leaks_other_instance),
     "extra-field": ("jobs in a list answer have a field the spec lacks", _extra_field),
-    "adds-metrics": ("job answers carry metrics, as newer deployments do", _adds_metrics),
+    "adds-a-field": (
+        "job answers carry a field the spec lacks, as newer deployments do",
+        _adds_a_field,
+    ),
     "wrong-status": ("delete answers 200 instead of 204", _wrong_status),
     "get-job-405": ("GET /v1/jobs/{job-id} of an unknown job answers 405", _get_job_not_allowed),
     "odd-id-500": ("reading a job whose id has an odd character answers 500", _odd_id_crashes),

@@ -174,10 +174,10 @@ def test_a_baseline_accepts_known_departures_and_names_only_new_ones(tmp_path: P
 
 @pytest.mark.timeout(300)
 def test_drift_is_named_and_fails_unless_allowed(tmp_path: Path) -> None:
-    """Against a service adding `metrics` to jobs, the suite names each added field as drift per
+    """Against a service adding a field to jobs, the suite names each added field as drift per
     operation; it fails by default and passes with --allow-drift."""
     only_jobs = ("--include-path-regex", "^/v1/jobs")
-    code, output = run_suite(*breakages("adds-metrics"), *only_jobs, report=tmp_path / "strict")
+    code, output = run_suite(*breakages("adds-a-field"), *only_jobs, report=tmp_path / "strict")
     assert code == 1, output[-3000:]
     strict = summary(tmp_path / "strict")
     assert {f["check"] for f in strict["failures"]} == {"spec_drift"}, strict["failures"]
@@ -185,11 +185,11 @@ def test_drift_is_named_and_fails_unless_allowed(tmp_path: Path) -> None:
         "drift from the spec (fails the run)" in (tmp_path / "strict" / "summary.txt").read_text()
     )
     code, output = run_suite(
-        *breakages("adds-metrics"), "--allow-drift", *only_jobs, report=tmp_path / "allowed"
+        *breakages("adds-a-field"), "--allow-drift", *only_jobs, report=tmp_path / "allowed"
     )
     assert code == 0, output[-3000:]
     drift = summary(tmp_path / "allowed")["drift"]
-    assert {"operation": "list_jobs", "status": 200, "field": "jobs/*/metrics"} in drift
+    assert {"operation": "list_jobs", "status": 200, "field": "jobs/*/made_up"} in drift
 
 
 @pytest.fixture

@@ -1,4 +1,10 @@
-"""The jobs part of openapi.yaml holds to the published reference, at every depth."""
+"""The jobs part of openapi.yaml holds to the published reference, at every depth.
+
+This is the reference guard: a change to the jobs schemas that the reference does not print fails
+here, so that the spec never drifts from the reference by accident. A deliberate departure is
+recorded in the spec itself, on the schema that departs: `x-departure: <the reason>`. The guard
+then leaves that schema (and everything under it) alone, and the reason stays next to the field.
+"""
 
 from __future__ import annotations
 
@@ -22,6 +28,13 @@ OPERATIONS = {
 }
 # Keys that carry prose, not rules; the spec may add them where the reference has none.
 PROSE = ("description", "examples")
+# The spec's note on a schema that departs from the reference on purpose; its value is the reason.
+DEPARTURE = "x-departure"
+
+
+def departs(node: Any) -> bool:
+    """A schema of the spec marked as a deliberate departure from the reference."""
+    return isinstance(node, dict) and DEPARTURE in node
 
 
 def reference_schemas(text: str) -> list[dict[str, Any]]:
@@ -79,6 +92,8 @@ def without_prose(node: Any) -> Any:
 
 def prose_differences(reference: Any, ours: Any, path: str = "") -> Iterator[str]:
     """Where the reference has a description or examples, ours must say the same."""
+    if departs(ours):
+        return
     if isinstance(reference, dict) and isinstance(ours, dict):
         for key, value in reference.items():
             if key in PROSE and isinstance(value, str | list):
@@ -98,12 +113,15 @@ def schema_differences(reference: dict[str, Any], ours: dict[str, Any]) -> list[
 
 
 def rule_differences(reference: Any, ours: Any, path: str = "") -> Iterator[str]:
+    if departs(ours):
+        return
     if isinstance(reference, dict) and isinstance(ours, dict):
-        for key in sorted(set(reference) | set(ours)):
+        for key in sorted(set(reference) | set(ours) - {DEPARTURE}):
             if key not in ours:
                 yield f"{path}/{key}: missing from the spec"
             elif key not in reference:
-                yield f"{path}/{key}: not in the reference"
+                if not departs(ours[key]):
+                    yield f"{path}/{key}: not in the reference"
             else:
                 yield from rule_differences(reference[key], ours[key], f"{path}/{key}")
     elif reference != ours:
@@ -147,7 +165,7 @@ BREAKAGES: list[tuple[Callable[[dict[str, Any]], object], str]] = [
     (lambda job: field(job, "usage").pop("additionalProperties"), "/usage/additionalProperties"),
     (lambda job: job["required"].remove("created_time"), "/required"),
     (lambda job: field(job, "timeout_secs").update(format="int32"), "/timeout_secs/format"),
-    (lambda job: job["properties"].update(metrics={}), "/metrics: not in the reference"),
+    (lambda job: job["properties"].update(made_up={}), "/made_up: not in the reference"),
     (lambda job: field(job, "id").update(description="Job id"), "/id/description"),
 ]
 
@@ -191,7 +209,8 @@ def test_create_request_has_the_reference_table_fields() -> None:
     """The create body has the reference table's fields, required ones and log_level's default."""
     spec = load_spec()
     body = inline(spec["components"]["schemas"]["CreateJobRequest"], spec)
-    assert set(body["properties"]) == {
+    reference_fields = {name for name, node in body["properties"].items() if not departs(node)}
+    assert reference_fields == {
         "id",
         "program_id",
         "backend",
@@ -209,3 +228,33 @@ def test_create_request_has_the_reference_table_fields() -> None:
         "critical",
     ]
     assert body["additionalProperties"] is False
+
+
+def test_a_recorded_departure_passes_the_guard(printed: dict[str, dict[str, Any]]) -> None:
+    """A field the reference lacks fails the guard, unless it carries `x-departure` and a reason."""
+    spec = load_spec()
+    ours = copy.deepcopy(inline(spec["components"]["schemas"]["Job"], spec))
+    ours["properties"]["made_up"] = {"type": "object"}
+    assert "/properties/made_up: not in the reference" in schema_differences(printed["Job"], ours)
+    ours["properties"]["made_up"][DEPARTURE] = "newer deployments send it"
+    field(ours, "usage")[DEPARTURE] = "the reference's rule is wrong here"
+    field(ours, "usage").pop("additionalProperties")
+    assert schema_differences(printed["Job"], ours) == []
+
+
+def test_every_recorded_departure_gives_its_reason() -> None:
+    """Each `x-departure` in the spec is a sentence, not a flag."""
+
+    def notes(node: Any) -> Iterator[Any]:
+        if isinstance(node, dict):
+            if DEPARTURE in node:
+                yield node[DEPARTURE]
+            for value in node.values():
+                yield from notes(value)
+        elif isinstance(node, list):
+            for item in node:
+                yield from notes(item)
+
+    for note in notes(load_spec()):
+        assert isinstance(note, str), note
+        assert len(note.split()) >= 3, note

@@ -16,25 +16,24 @@ from direct_access import (
 )
 from tests.unit.client.conftest import Service, error_body, job_body
 
-METRICS = {
-    "circuits_execution_time_ns": 1200,
-    "timestamps": {"created": "2025-01-15T10:20:30Z", "finished": "2025-01-15T10:21:00Z"},
-}
+# A field no spec will ever define, so that these tests keep meaning drift when the spec gains
+# the fields newer deployments add (such as `metrics`).
+MADE_UP = {"unheard_of": 1200, "nested": {"at": "2025-01-15T10:20:30Z"}}
 
 
 def test_added_fields_are_drift_naming_each(service: Service, settings: Settings) -> None:
-    """A newer deployment's `metrics` on each listed job is DriftError naming /jobs/N/metrics."""
+    """A field the spec lacks on each listed job is DriftError naming /jobs/N/made_up."""
     service.token()
-    jobs = [job_body("a", metrics=METRICS), job_body("b", metrics=METRICS)]
+    jobs = [job_body("a", made_up=MADE_UP), job_body("b", made_up=MADE_UP)]
     service.json("GET", "/v1/jobs", 200, {"jobs": jobs})
     with (
         Client(settings, strict=True, transport=service.transport()) as c,
         pytest.raises(DriftError) as caught,
     ):
         c.list_jobs()
-    assert caught.value.fields == ("/jobs/0/metrics", "/jobs/1/metrics")
+    assert caught.value.fields == ("/jobs/0/made_up", "/jobs/1/made_up")
     assert not isinstance(caught.value, SpecViolationError)
-    assert "/jobs/0/metrics" in str(caught.value)
+    assert "/jobs/0/made_up" in str(caught.value)
 
 
 def test_drift_can_be_allowed_and_is_logged_once(
@@ -43,13 +42,13 @@ def test_drift_can_be_allowed_and_is_logged_once(
     """allow_drift=True accepts the answer; the first sighting is a warning, then debug."""
     caplog.set_level(logging.DEBUG, logger="direct_access")
     service.token()
-    service.json("GET", "/v1/jobs/a", 200, job_body("a", metrics=METRICS), repeat=True)
+    service.json("GET", "/v1/jobs/a", 200, job_body("a", made_up=MADE_UP), repeat=True)
     with Client(settings, strict=True, allow_drift=True, transport=service.transport()) as c:
         assert c.get_job("a").id == "a"
         assert c.get_job("a").id == "a"
     drift = [r for r in caplog.records if "drift" in r.getMessage()]
     assert [r.levelno for r in drift] == [logging.WARNING, logging.DEBUG]
-    assert "/metrics" in drift[0].getMessage()
+    assert "/made_up" in drift[0].getMessage()
 
 
 def test_broken_answers_are_spec_violations_naming_the_field(
@@ -73,13 +72,13 @@ def test_drift_with_a_broken_field_is_a_spec_violation(
 ) -> None:
     """An added field does not hide a broken one: the answer is a SpecViolationError."""
     service.token()
-    service.json("GET", "/v1/jobs/a", 200, job_body("a", metrics=METRICS, timeout_secs="60"))
+    service.json("GET", "/v1/jobs/a", 200, job_body("a", made_up=MADE_UP, timeout_secs="60"))
     with (
         Client(settings, strict=StrictMode(allow_drift=True), transport=service.transport()) as c,
         pytest.raises(SpecViolationError) as caught,
     ):
         c.get_job("a")
-    assert set(caught.value.fields) == {"/timeout_secs", "/metrics"}
+    assert set(caught.value.fields) == {"/timeout_secs", "/made_up"}
 
 
 def test_without_strict_mode_such_answers_parse(service: Service, settings: Settings) -> None:
