@@ -21,12 +21,8 @@ from contextlib import ExitStack
 from pathlib import Path
 from types import FrameType
 
-from direct_access_emulator.config import (
-    CONFIG_REFERENCE,
-    ConfigError,
-    EmulatorConfig,
-    load_config,
-)
+from direct_access_emulator.config import CONFIG_REFERENCE, ConfigError, EmulatorConfig
+from direct_access_emulator.config_file import load_config
 from direct_access_emulator.server import serve
 
 __all__ = ["main"]

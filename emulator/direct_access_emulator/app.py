@@ -25,6 +25,7 @@ from direct_access_emulator import faults
 from direct_access_emulator.access_log import AccessLog
 from direct_access_emulator.config import IAM_TOKEN_OPERATION, EmulatorConfig
 from direct_access_emulator.core import JobService, JobStore
+from direct_access_emulator.device_backends import with_devices
 from direct_access_emulator.executor import Executor, StartableExecutor
 from direct_access_emulator.faults import FaultInjector
 from direct_access_emulator.handlers import Handler, Handlers
@@ -128,8 +129,9 @@ def create_app(
     """Build the emulator's ASGI app: jobs in memory, or in SQLite under ``data_dir``.
 
     ``executor`` replaces the one the configuration names (the app closes it on shutdown).
+    Fake devices the configuration names are loaded here; ``app.state.config`` is the result.
     """
-    config = config or EmulatorConfig()
+    config = with_devices(config or EmulatorConfig())
     store = open_store(data_dir)
     service = JobService(config, store)
     runs = executor or make_executor(config)

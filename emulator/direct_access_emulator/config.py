@@ -1,20 +1,18 @@
-"""The emulator's settings: frozen dataclasses, every field defaulted, loaded from one TOML file.
+"""The emulator's settings: frozen dataclasses, every field defaulted and documented.
 
-`EmulatorConfig()` is a working emulator (one instance, one backend, faults off). A bad file is
-refused with a `ConfigError` that names the field, such as ``backends[0].lanes``. Backends built
-from a fake device (``device = "fake_manila"``) and the ``aer`` executor need the qiskit extra,
-imported only then.
+`EmulatorConfig()` is a working emulator (one instance, one backend, faults off), built without
+side effects: fake devices are loaded when the app is built (`device_backends.with_devices`),
+never here. Files are read by `config_file.load_config`; a bad value is refused with a
+`ConfigError` that names the field, such as ``backends[0].lanes``. Each field documents itself
+(``doc`` in its metadata), and `CONFIG_REFERENCE`, what `--help` prints, is made from that.
 """
 
 from __future__ import annotations
 
 import datetime
-import importlib
-import math
-import tomllib
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field, replace
-from pathlib import Path
+import json
+from collections.abc import Mapping
+from dataclasses import MISSING, Field, dataclass, field, fields
 from types import MappingProxyType
 from typing import Any
 
@@ -24,6 +22,7 @@ from direct_access_spec import operations
 __all__ = [
     "AER_DEFAULT_DEVICES",
     "CONFIG_REFERENCE",
+    "CONFIG_SECTIONS",
     "EXECUTORS",
     "IAM_TOKEN_OPERATION",
     "OPERATION_IDS",
@@ -37,8 +36,6 @@ __all__ = [
     "OperationFaults",
     "Reservation",
     "ServerConfig",
-    "config_from_mapping",
-    "load_config",
 ]
 
 #: The emulator's own name for its IAM endpoint (`POST /identity/token`), which is IBM Cloud
@@ -53,7 +50,6 @@ EXECUTORS = ("aer", "shape")
 #: The backends of the "aer" executor when none are configured: 5-qubit devices, under their
 #: own names, quick to simulate with their noise.
 AER_DEFAULT_DEVICES = ("fake_manila", "fake_lima")
-_QISKIT_EXTRA = "pip install 'direct-access-toolkit[qiskit]'"
 
 DEFAULT_CRN = "crn:v1:local:public:quantum-computing:local:a/emulator:instance-1::"
 # A development key: a local credential meant to be shown (printed by the CLI, in the README).
@@ -64,35 +60,52 @@ class ConfigError(ValueError):
     """The configuration is invalid; the message names the field."""
 
 
+def _doc(text: str, *, example: str | None = None, section: bool = False) -> dict[str, Any]:
+    """A field's metadata: its documentation for the reference, and how to show its value.
+
+    ``example`` is shown instead of the default; ``section`` marks a field that is a table of
+    its own in the file (shown as a section, not a key).
+    """
+    return {"doc": text, "example": example, "section": section}
+
+
 @dataclass(frozen=True)
 class ServerConfig:
     """Limits on requests."""
 
-    max_body_bytes: int = 1_048_576
-    body_timeout_secs: float = 10.0
+    max_body_bytes: int = field(
+        default=1_048_576, metadata=_doc("413 above this (checked while reading the body)")
+    )
+    body_timeout_secs: float = field(
+        default=10.0, metadata=_doc("408 when the body is not received in this time")
+    )
 
 
 @dataclass(frozen=True)
 class AuthConfig:
     """The IAM tokens the emulator issues."""
 
-    token_lifetime_secs: int = 3600
+    token_lifetime_secs: int = field(
+        default=3600, metadata=_doc("lifetime of the IAM tokens the emulator issues")
+    )
 
 
 @dataclass(frozen=True)
 class InstanceConfig:
     """A service instance (a Service-CRN) and the API keys that may use it."""
 
-    crn: str = DEFAULT_CRN
-    api_keys: tuple[str, ...] = (DEFAULT_API_KEY,)
+    crn: str = field(default=DEFAULT_CRN, metadata=_doc("the instance's Service-CRN"))
+    api_keys: tuple[str, ...] = field(
+        default=(DEFAULT_API_KEY,), metadata=_doc("keys exchanged for tokens (a development key)")
+    )
 
 
 @dataclass(frozen=True)
 class Reservation:
     """A window in which the backend is reserved: creates answer 423."""
 
-    start: datetime.datetime
-    end: datetime.datetime
+    start: datetime.datetime = field(metadata=_doc("RFC 3339, included"))
+    end: datetime.datetime = field(metadata=_doc("RFC 3339, excluded"))
 
     def covers(self, moment: datetime.datetime) -> bool:
         """Whether ``moment`` falls inside the window (start included, end excluded)."""
@@ -108,22 +121,69 @@ class BackendConfig:
     and the aer executor simulates the device, with its noise model when ``noise``.
     """
 
-    name: str = "fake_backend"
-    status: str = spec_value("BackendStatus", "online")
-    message: str | None = None
-    version: str = "1.0.0"
-    num_qubits: int = 5
-    lanes: int = 5
-    compute_lanes: int = 5
-    reservations: tuple[Reservation, ...] = ()
-    always_reserved: bool = False
+    name: str = field(
+        default="fake_backend", metadata=_doc("default: the device's name when device is set")
+    )
+    status: str = field(
+        default=spec_value("BackendStatus", "online"),
+        metadata=_doc(f"{' | '.join(BACKEND_STATUSES)} (reported only)"),
+    )
+    message: str | None = field(
+        default=None,
+        metadata=_doc("optional, shown in GET /v1/backends/{name}", example='"..."'),
+    )
+    version: str = field(default="1.0.0", metadata=_doc("the backend's version"))
+    num_qubits: int = field(
+        default=5, metadata=_doc("for the generated configuration and properties (not with device)")
+    )
+    lanes: int = field(
+        default=5, metadata=_doc("jobs stored at once (held until DELETE); 429 when full")
+    )
+    compute_lanes: int = field(
+        default=5, metadata=_doc("reported as ibm_quantum_compute by /lanes")
+    )
+    reservations: tuple[Reservation, ...] = field(
+        default=(),
+        metadata=_doc(
+            "windows in which creates answer 423",
+            example='[{ start = "2026-01-01T00:00:00Z", end = "2026-01-01T01:00:00Z" }]',
+        ),
+    )
+    always_reserved: bool = field(default=False, metadata=_doc("every create answers 423"))
     # Qiskit documents; None means a generated configuration/properties and no pulse defaults.
     # Left out of the repr: a device's documents run to tens of kilobytes.
-    configuration: Mapping[str, Any] | None = field(default=None, repr=False)
-    properties: Mapping[str, Any] | None = field(default=None, repr=False)
-    defaults: Mapping[str, Any] | None = field(default=None, repr=False)
-    device: str | None = None
-    noise: bool = True
+    configuration: Mapping[str, Any] | None = field(
+        default=None,
+        repr=False,
+        metadata=_doc(
+            "optional Qiskit configuration (a table); default: generated", example="{ ... }"
+        ),
+    )
+    properties: Mapping[str, Any] | None = field(
+        default=None,
+        repr=False,
+        metadata=_doc(
+            "optional Qiskit properties (a table); default: generated", example="{ ... }"
+        ),
+    )
+    defaults: Mapping[str, Any] | None = field(
+        default=None,
+        repr=False,
+        metadata=_doc(
+            "optional pulse defaults; without, GET .../defaults is 404", example="{ ... }"
+        ),
+    )
+    device: str | None = field(
+        default=None,
+        metadata=_doc(
+            "a fake device of qiskit-ibm-runtime (qiskit extra); its\n"
+            "configuration and properties are served unchanged",
+            example='"fake_manila"',
+        ),
+    )
+    noise: bool = field(
+        default=True, metadata=_doc("aer: simulate with the device's noise model (false: ideally)")
+    )
 
     def reserved_at(self, moment: datetime.datetime) -> bool:
         """Whether the backend is reserved at ``moment``."""
@@ -134,12 +194,22 @@ class BackendConfig:
 class ExecutionConfig:
     """How jobs run."""
 
-    executor: str = "shape"
-    duration_secs: float = 0.5
-    # Worker processes of the aer executor: simulations running at once.
-    workers: int = 2
+    executor: str = field(
+        default="shape",
+        metadata=_doc(
+            '"shape": checks the input\'s shape, writes a marked result;\n'
+            '"aer": runs sampler/estimator jobs on Qiskit Aer (qiskit extra)'
+        ),
+    )
+    duration_secs: float = field(default=0.5, metadata=_doc("shape: how long a job runs"))
+    workers: int = field(
+        default=2, metadata=_doc("aer: worker processes, i.e. simulations at once")
+    )
     # Safety: the emulator only ever fetches these hosts, so a job cannot make it reach elsewhere.
-    allowed_storage_hosts: tuple[str, ...] = ("127.0.0.1", "localhost", "::1")
+    allowed_storage_hosts: tuple[str, ...] = field(
+        default=("127.0.0.1", "localhost", "::1"),
+        metadata=_doc("the only hosts the emulator ever fetches"),
+    )
 
 
 @dataclass(frozen=True)
@@ -151,23 +221,42 @@ class OperationFaults:
     or deleted), so that the caller does not learn that it did.
     """
 
-    error_503: float = 0.0
-    error_500: float = 0.0
-    drop_connection: float = 0.0
-    latency_secs: float = 0.0
-    reserved_423: float = 0.0
-    lanes_full_429: float = 0.0
-    drop_after_commit: float = 0.0
-    late_answer: float = 0.0
-    late_answer_secs: float = 0.0
+    error_503: float = field(default=0.0, metadata=_doc("a 503 instead of acting"))
+    error_500: float = field(default=0.0, metadata=_doc("a 500 instead of acting"))
+    drop_connection: float = field(
+        default=0.0, metadata=_doc("close the connection without an answer (nothing done)")
+    )
+    latency_secs: float = field(default=0.0, metadata=_doc("seconds added before acting"))
+    reserved_423: float = field(
+        default=0.0, metadata=_doc("create_job only; after the duplicate-id check (409 first)")
+    )
+    lanes_full_429: float = field(
+        default=0.0, metadata=_doc("create_job only; after the duplicate-id check (409 first)")
+    )
+    drop_after_commit: float = field(
+        default=0.0,
+        metadata=_doc("act (create, cancel, delete...), then close without an answer"),
+    )
+    late_answer: float = field(
+        default=0.0, metadata=_doc("act, then answer late_answer_secs later")
+    )
+    late_answer_secs: float = field(
+        default=0.0,
+        metadata=_doc(
+            "the delay of a late answer (beyond the client's timeout:\nit never learns it acted)"
+        ),
+    )
 
 
 @dataclass(frozen=True)
 class FaultConfig:
     """Seeded fault injection, keyed by operationId (or "*" for every operation); off by default."""
 
-    seed: int = 0
-    operations: Mapping[str, OperationFaults] = field(default_factory=lambda: MappingProxyType({}))
+    seed: int = field(default=0, metadata=_doc("the same seed, the same faults"))
+    operations: Mapping[str, OperationFaults] = field(
+        default_factory=lambda: MappingProxyType({}),
+        metadata=_doc('an operationId, "iam_token", or "*" for all', section=True),
+    )
 
     def for_operation(self, operation_id: str) -> OperationFaults | None:
         """The faults of ``operation_id``, else those of "*", else None."""
@@ -178,115 +267,38 @@ class FaultConfig:
 class EmulatorConfig:
     """Everything the emulator can be told; the defaults need no file."""
 
-    server: ServerConfig = field(default_factory=ServerConfig)
-    auth: AuthConfig = field(default_factory=AuthConfig)
-    instances: tuple[InstanceConfig, ...] = (InstanceConfig(),)
-    backends: tuple[BackendConfig, ...] = (BackendConfig(),)
-    execution: ExecutionConfig = field(default_factory=ExecutionConfig)
-    faults: FaultConfig = field(default_factory=FaultConfig)
+    server: ServerConfig = field(default_factory=ServerConfig, metadata=_doc("", section=True))
+    auth: AuthConfig = field(default_factory=AuthConfig, metadata=_doc("", section=True))
+    instances: tuple[InstanceConfig, ...] = field(
+        default=(InstanceConfig(),),
+        metadata=_doc("default: one instance with the key below", section=True),
+    )
+    backends: tuple[BackendConfig, ...] = field(
+        default=(BackendConfig(),),
+        metadata=_doc(
+            'default: one backend "fake_backend"; with executor "aer":\n'
+            "fake_manila and fake_lima, named as their devices",
+            section=True,
+        ),
+    )
+    execution: ExecutionConfig = field(
+        default_factory=ExecutionConfig, metadata=_doc("", section=True)
+    )
+    faults: FaultConfig = field(
+        default_factory=FaultConfig, metadata=_doc("off by default", section=True)
+    )
 
     def __post_init__(self) -> None:
-        if self.execution.executor == "aer" and self.backends == (BackendConfig(),):
-            # The built-in backend has no device to simulate; the aer executor's default is
-            # the small fake devices.
-            object.__setattr__(self, "backends", _default_aer_backends())
-        object.__setattr__(
-            self,
-            "backends",
-            tuple(_with_device(b, f"backends[{i}]") for i, b in enumerate(self.backends)),
-        )
         _check_config(self)
 
     def backend(self, name: str) -> BackendConfig | None:
         """The backend called ``name``, if configured."""
         return next((b for b in self.backends if b.name == name), None)
 
-
-#: What `--help` prints: every field of the file with its default.
-CONFIG_REFERENCE = """\
-Configuration file (TOML); every field is optional, shown with its default:
-
-  [server]
-  max_body_bytes = 1048576       # 413 above this (checked while reading the body)
-  body_timeout_secs = 10.0       # 408 when the body is not received in this time
-  [auth]
-  token_lifetime_secs = 3600     # lifetime of the IAM tokens the emulator issues
-  [[instances]]                  # default: one instance with the key below
-  crn = "crn:v1:local:public:quantum-computing:local:a/emulator:instance-1::"
-  api_keys = ["da-dev-key-1"]    # a development key, meant to be shown
-  [[backends]]                   # default: one backend "fake_backend"; with executor "aer":
-                                 #   fake_manila and fake_lima, named as their devices
-  name = "fake_backend"          # default: the device's name when device is set
-  device = "fake_manila"         # optional: a fake device of qiskit-ibm-runtime (qiskit extra);
-                                 #   its configuration and properties are served unchanged
-  noise = true                   # aer: simulate with the device's noise model (false: ideally)
-  status = "online"              # <backend statuses> (reported only)
-  message = "..."                # optional, shown in GET /v1/backends/{name}
-  version = "1.0.0"
-  num_qubits = 5                 # for the generated configuration and properties (not with device)
-  lanes = 5                      # jobs stored at once (held until DELETE); 429 when full
-  compute_lanes = 5              # reported as ibm_quantum_compute by /lanes
-  reservations = [{ start = "2026-01-01T00:00:00Z", end = "2026-01-01T01:00:00Z" }]  # 423
-  always_reserved = false
-  configuration = { ... }        # optional Qiskit documents (tables); defaults: generated
-  properties = { ... }           #   configuration and properties (the device's with device),
-  defaults = { ... }             #   and no pulse defaults (GET .../defaults answers 404)
-  [execution]
-  executor = "shape"             # "shape": checks the input's shape, writes a marked result;
-                                 # "aer": runs sampler/estimator jobs on Qiskit Aer (qiskit extra)
-  duration_secs = 0.5            # shape: how long a job runs
-  workers = 2                    # aer: worker processes, i.e. simulations at once
-  allowed_storage_hosts = ["127.0.0.1", "localhost", "::1"]  # the only hosts ever fetched
-  [faults]                       # off by default
-  seed = 0
-  [faults.operations.create_job] # an operationId, "iam_token", or "*" for all
-  error_503 = 0.0                # probabilities per request
-  error_500 = 0.0
-  drop_connection = 0.0          # close the connection without an answer (nothing done)
-  latency_secs = 0.0             # added before answering
-  reserved_423 = 0.0             # create_job only; after the duplicate-id check (409 first)
-  lanes_full_429 = 0.0           # create_job only; after the duplicate-id check (409 first)
-  drop_after_commit = 0.0        # act (create, cancel, delete...), then close without an answer
-  late_answer = 0.0              # act, then answer late_answer_secs later
-  late_answer_secs = 0.0         #   (beyond the client's timeout: it never learns it acted)
-""".replace("<backend statuses>", " | ".join(BACKEND_STATUSES))
-
-
-def load_config(path: Path | str) -> EmulatorConfig:
-    """Read and check a TOML configuration file."""
-    path = Path(path)
-    try:
-        raw = tomllib.loads(path.read_text("utf-8"))
-    except OSError as error:
-        raise ConfigError(f"{path}: cannot be read ({error.strerror})") from None
-    except tomllib.TOMLDecodeError as error:
-        raise ConfigError(f"{path}: not valid TOML ({error})") from None
-    return config_from_mapping(raw)
-
-
-def config_from_mapping(raw: Mapping[str, Any]) -> EmulatorConfig:
-    """Build a configuration from parsed TOML (or any mapping of the same shape)."""
-    top = _table(raw, "", ("server", "auth", "instances", "backends", "execution", "faults"))
-    kwargs: dict[str, Any] = {}
-    if "server" in top:
-        kwargs["server"] = _server(top["server"])
-    if "auth" in top:
-        kwargs["auth"] = _auth(top["auth"])
-    if "instances" in top:
-        kwargs["instances"] = tuple(
-            _instance(item, f"instances[{i}]")
-            for i, item in enumerate(_list(top["instances"], "instances"))
-        )
-    if "backends" in top:
-        kwargs["backends"] = tuple(
-            _backend(item, f"backends[{i}]")
-            for i, item in enumerate(_list(top["backends"], "backends"))
-        )
-    if "execution" in top:
-        kwargs["execution"] = _execution(top["execution"])
-    if "faults" in top:
-        kwargs["faults"] = _faults(top["faults"])
-    return EmulatorConfig(**kwargs)
+    @property
+    def default_backends(self) -> bool:
+        """Whether the backends are the built-in default (the aer executor replaces it)."""
+        return self.backends == (BackendConfig(),)
 
 
 def _check_config(config: EmulatorConfig) -> None:
@@ -319,7 +331,7 @@ def _check_execution(config: EmulatorConfig) -> None:
         raise ConfigError('execution.executor: must be "shape" or "aer"')
     if config.execution.workers < 1:
         raise ConfigError("execution.workers: must be an integer >= 1")
-    if config.execution.executor == "aer":
+    if config.execution.executor == "aer" and not config.default_backends:
         for index, backend in enumerate(config.backends):
             if backend.device is None:
                 raise ConfigError(
@@ -328,261 +340,70 @@ def _check_execution(config: EmulatorConfig) -> None:
                 )
 
 
-def _devices() -> Any:
-    """The devices module, or a ConfigError saying how to install what it needs."""
-    try:
-        # Imported here: Qiskit takes a second to import and is an optional extra.
-        devices = importlib.import_module("direct_access_emulator.devices")
-    except ImportError as error:
-        raise ConfigError(
-            f"fake devices and the aer executor need Qiskit ({error.name or error}): "
-            f"{_QISKIT_EXTRA}"
-        ) from None
-    return devices
+# ---------------------------------------------------------------- the reference
 
 
-def _default_aer_backends() -> tuple[BackendConfig, ...]:
-    return tuple(BackendConfig(name=device, device=device) for device in AER_DEFAULT_DEVICES)
-
-
-def _with_device(backend: BackendConfig, where: str) -> BackendConfig:
-    """The backend with its device's qubits, configuration and properties filled in."""
-    if backend.device is None or backend.configuration is not None:
-        return backend  # no device, or filled in already (replace() runs this again)
-    devices = _devices()
-    try:
-        device = devices.load_device(backend.device)
-    except devices.UnknownDevice as error:
-        raise ConfigError(f"{where}.device: {error}") from None
-    return replace(
-        backend,
-        num_qubits=device.num_qubits,
-        configuration=MappingProxyType(device.configuration),
-        properties=MappingProxyType(device.properties),
-        defaults=None if device.defaults is None else MappingProxyType(device.defaults),
+#: The file's sections in the reference's order: (header, the dataclass of its fields, the
+#: field of the parent that holds it).
+CONFIG_SECTIONS: tuple[tuple[str, type[Any], Field[Any]], ...] = tuple(
+    (header, cls, {f.name: f for f in fields(parent)}[name])
+    for header, cls, parent, name in (
+        ("[server]", ServerConfig, EmulatorConfig, "server"),
+        ("[auth]", AuthConfig, EmulatorConfig, "auth"),
+        ("[[instances]]", InstanceConfig, EmulatorConfig, "instances"),
+        ("[[backends]]", BackendConfig, EmulatorConfig, "backends"),
+        ("[execution]", ExecutionConfig, EmulatorConfig, "execution"),
+        ("[faults]", FaultConfig, EmulatorConfig, "faults"),
+        ("[faults.operations.create_job]", OperationFaults, FaultConfig, "operations"),
     )
+)
+_DOC_COLUMN = 33
 
 
-def _where(where: str, key: str) -> str:
-    return f"{where}.{key}" if where else key
+def _toml(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return repr(value)
+    if isinstance(value, str):
+        return json.dumps(value)
+    if isinstance(value, tuple) and all(isinstance(item, str) for item in value):
+        return "[" + ", ".join(json.dumps(item) for item in value) + "]"
+    raise TypeError(f"no TOML form for {value!r}: give the field an example")  # pragma: no cover
 
 
-def _table(raw: Any, where: str, allowed: tuple[str, ...]) -> dict[str, Any]:
-    if not isinstance(raw, dict):
-        raise ConfigError(f"{where or 'file'}: must be a table")
-    for key in raw:
-        if key not in allowed:
-            raise ConfigError(f"{_where(where, key)}: unknown field")
-    return raw
+def _commented(left: str, doc: str) -> list[str]:
+    """``left`` with ``doc`` as a comment in the doc column; continuation lines indented."""
+    if not doc:
+        return [left]
+    first, *rest = doc.split("\n")
+    if len(left) >= _DOC_COLUMN:
+        lines = [left, " " * _DOC_COLUMN + f"# {first}"]
+    else:
+        lines = [left.ljust(_DOC_COLUMN) + f"# {first}"]
+    lines += [" " * _DOC_COLUMN + f"#   {line}" for line in rest]
+    return lines
 
 
-def _list(raw: Any, where: str) -> list[Any]:
-    if not isinstance(raw, list):
-        raise ConfigError(f"{where}: must be an array")
-    return raw
+def _field_lines(item: Field[Any]) -> list[str]:
+    example = item.metadata["example"]
+    if example is None:
+        factory = item.default_factory
+        default = factory() if factory is not MISSING else item.default
+        example = _toml(default)
+    return _commented(f"  {item.name} = {example}", item.metadata["doc"])
 
 
-def _int(raw: Any, where: str, minimum: int) -> int:
-    if not isinstance(raw, int) or isinstance(raw, bool) or raw < minimum:
-        raise ConfigError(f"{where}: must be an integer >= {minimum}")
-    return raw
+def _reference() -> str:
+    lines = ["Configuration file (TOML); every field is optional, shown with its default:", ""]
+    for header, cls, holder in CONFIG_SECTIONS:
+        lines += _commented(f"  {header}", holder.metadata["doc"])
+        for item in fields(cls):
+            if item.metadata.get("section"):
+                continue
+            lines += _field_lines(item)
+    return "\n".join(lines) + "\n"
 
 
-def _number(raw: Any, where: str, minimum: float, maximum: float = math.inf) -> float:
-    if (
-        not isinstance(raw, int | float)
-        or isinstance(raw, bool)
-        or not math.isfinite(raw)
-        or not minimum <= raw <= maximum
-    ):
-        bound = f"between {minimum} and {maximum}" if math.isfinite(maximum) else f">= {minimum}"
-        raise ConfigError(f"{where}: must be a number {bound}")
-    return float(raw)
-
-
-def _probability(raw: Any, where: str) -> float:
-    return _number(raw, where, 0.0, 1.0)
-
-
-def _str(raw: Any, where: str) -> str:
-    if not isinstance(raw, str) or not raw:
-        raise ConfigError(f"{where}: must be a non-empty string")
-    return raw
-
-
-def _bool(raw: Any, where: str) -> bool:
-    if not isinstance(raw, bool):
-        raise ConfigError(f"{where}: must be true or false")
-    return raw
-
-
-def _strings(raw: Any, where: str) -> tuple[str, ...]:
-    return tuple(_str(item, f"{where}[{i}]") for i, item in enumerate(_list(raw, where)))
-
-
-def _document(raw: Any, where: str) -> Mapping[str, Any]:
-    if not isinstance(raw, dict):
-        raise ConfigError(f"{where}: must be a table")
-    _check_json_numbers(raw, where)
-    return MappingProxyType(raw)
-
-
-def _check_json_numbers(raw: Any, where: str) -> None:
-    """TOML has nan and inf; JSON does not, and the document is served as JSON."""
-    if isinstance(raw, float) and not math.isfinite(raw):
-        raise ConfigError(f"{where}: {raw} is not a JSON number")
-    if isinstance(raw, dict):
-        for key, value in raw.items():
-            _check_json_numbers(value, f"{where}.{key}")
-    elif isinstance(raw, list):
-        for index, value in enumerate(raw):
-            _check_json_numbers(value, f"{where}[{index}]")
-
-
-def _moment(raw: Any, where: str) -> datetime.datetime:
-    moment = raw
-    if isinstance(raw, str):
-        try:
-            moment = datetime.datetime.fromisoformat(raw.replace("Z", "+00:00"))
-        except ValueError:
-            raise ConfigError(f"{where}: must be an RFC 3339 date-time") from None
-    if not isinstance(moment, datetime.datetime) or moment.tzinfo is None:
-        raise ConfigError(f"{where}: must be an RFC 3339 date-time with a time zone")
-    return moment
-
-
-def _fields(
-    raw: Any, where: str, parsers: Mapping[str, Callable[[Any, str], Any]]
-) -> dict[str, Any]:
-    table = _table(raw, where, tuple(parsers))
-    return {key: parsers[key](value, _where(where, key)) for key, value in table.items()}
-
-
-def _server(raw: Any) -> ServerConfig:
-    return ServerConfig(
-        **_fields(
-            raw,
-            "server",
-            {
-                "max_body_bytes": lambda v, w: _int(v, w, 1),
-                "body_timeout_secs": lambda v, w: _number(v, w, 0.001),
-            },
-        )
-    )
-
-
-def _auth(raw: Any) -> AuthConfig:
-    return AuthConfig(**_fields(raw, "auth", {"token_lifetime_secs": lambda v, w: _int(v, w, 1)}))
-
-
-def _instance(raw: Any, where: str) -> InstanceConfig:
-    parsed = _fields(raw, where, {"crn": _str, "api_keys": _strings})
-    if "api_keys" in parsed and not parsed["api_keys"]:
-        raise ConfigError(f"{where}.api_keys: at least one key is needed")
-    return InstanceConfig(**parsed)
-
-
-def _reservation(raw: Any, where: str) -> Reservation:
-    table = _table(raw, where, ("start", "end"))
-    for key in ("start", "end"):
-        if key not in table:
-            raise ConfigError(f"{where}.{key}: required")
-    start, end = _moment(table["start"], f"{where}.start"), _moment(table["end"], f"{where}.end")
-    if end <= start:
-        raise ConfigError(f"{where}.end: must be after start")
-    return Reservation(start=start, end=end)
-
-
-def _reservations(raw: Any, where: str) -> tuple[Reservation, ...]:
-    return tuple(_reservation(item, f"{where}[{i}]") for i, item in enumerate(_list(raw, where)))
-
-
-def _status(raw: Any, where: str) -> str:
-    if raw not in BACKEND_STATUSES:
-        raise ConfigError(f"{where}: must be one of {_STATUS_CHOICES}")
-    return str(raw)
-
-
-def _backend(raw: Any, where: str) -> BackendConfig:
-    parsed = _fields(
-        raw,
-        where,
-        {
-            "name": _str,
-            "status": _status,
-            "message": _str,
-            "version": _str,
-            "num_qubits": lambda v, w: _int(v, w, 1),
-            "lanes": lambda v, w: _int(v, w, 1),
-            "compute_lanes": lambda v, w: _int(v, w, 0),
-            "reservations": _reservations,
-            "always_reserved": _bool,
-            "configuration": _document,
-            "properties": _document,
-            "defaults": _document,
-            "device": _str,
-            "noise": _bool,
-        },
-    )
-    if "device" in parsed:
-        # The device decides these; a second source would contradict what is simulated.
-        for key in ("num_qubits", "configuration", "properties", "defaults"):
-            if key in parsed:
-                raise ConfigError(f"{where}.{key}: not with device (the device's own is served)")
-        parsed.setdefault("name", parsed["device"])
-    return BackendConfig(**parsed)
-
-
-def _executor(raw: Any, where: str) -> str:
-    if raw not in EXECUTORS:
-        raise ConfigError(f'{where}: must be "shape" or "aer"')
-    return str(raw)
-
-
-def _execution(raw: Any) -> ExecutionConfig:
-    return ExecutionConfig(
-        **_fields(
-            raw,
-            "execution",
-            {
-                "executor": _executor,
-                "duration_secs": lambda v, w: _number(v, w, 0.0),
-                "workers": lambda v, w: _int(v, w, 1),
-                "allowed_storage_hosts": _strings,
-            },
-        )
-    )
-
-
-def _operation_faults(raw: Any, where: str, name: str) -> OperationFaults:
-    parsers: dict[str, Callable[[Any, str], Any]] = {
-        "error_503": _probability,
-        "error_500": _probability,
-        "drop_connection": _probability,
-        "latency_secs": lambda v, w: _number(v, w, 0.0, 60.0),
-        "drop_after_commit": _probability,
-        "late_answer": _probability,
-        "late_answer_secs": lambda v, w: _number(v, w, 0.0, 60.0),
-    }
-    if name in ("create_job", "*"):
-        parsers["reserved_423"] = _probability
-        parsers["lanes_full_429"] = _probability
-    faults = OperationFaults(**_fields(raw, where, parsers))
-    if faults.late_answer > 0 and faults.late_answer_secs == 0:
-        raise ConfigError(f"{where}.late_answer_secs: late_answer needs a delay > 0")
-    return faults
-
-
-def _faults(raw: Any) -> FaultConfig:
-    table = _table(raw, "faults", ("seed", "operations"))
-    seed = _int(table.get("seed", 0), "faults.seed", 0)
-    operations: dict[str, OperationFaults] = {}
-    raw_operations = table.get("operations", {})
-    if not isinstance(raw_operations, dict):
-        raise ConfigError("faults.operations: must be a table")
-    for name, value in raw_operations.items():
-        where = f"faults.operations.{name}"
-        if name != "*" and name not in OPERATION_IDS:
-            raise ConfigError(f"{where}: unknown operation")
-        operations[name] = _operation_faults(value, where, name)
-    return FaultConfig(seed=seed, operations=MappingProxyType(operations))
+#: What `--help` prints: every field of the file with its default and its documentation.
+CONFIG_REFERENCE = _reference()

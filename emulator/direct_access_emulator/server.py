@@ -113,7 +113,9 @@ def serve(
     try:
         with _serving(emulator, sock, wrap) as bound_port:
             yield RunningEmulator(
-                url=_url(host, bound_port), config=config, executor=emulator.state.executor
+                url=_url(host, bound_port),
+                config=emulator.state.config,  # with its device backends filled in
+                executor=emulator.state.executor,
             )
     finally:
         sock.close()

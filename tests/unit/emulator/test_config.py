@@ -5,19 +5,24 @@ from __future__ import annotations
 import dataclasses
 import datetime
 import re
+import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
 from direct_access_emulator.config import (
+    CONFIG_REFERENCE,
+    CONFIG_SECTIONS,
     BackendConfig,
     ConfigError,
     EmulatorConfig,
     ExecutionConfig,
     OperationFaults,
-    load_config,
+    Reservation,
 )
+from direct_access_emulator.config_file import PARSED_FIELDS, load_config
+from direct_access_emulator.device_backends import with_devices
 
 
 def _load(tmp_path: Path, text: str) -> EmulatorConfig:
@@ -188,7 +193,7 @@ def test_aer_without_backends_defaults_to_small_devices(tmp_path: Path) -> None:
     """The aer executor with no backends configured offers fake_manila and fake_lima, named so."""
     for config in (
         _load(tmp_path, '[execution]\nexecutor = "aer"\n'),
-        EmulatorConfig(execution=ExecutionConfig(executor="aer")),
+        with_devices(EmulatorConfig(execution=ExecutionConfig(executor="aer"))),
     ):
         assert [(b.name, b.device, b.noise) for b in config.backends] == [
             ("fake_manila", "fake_manila", True),
@@ -203,7 +208,9 @@ def test_python_device_errors_name_the_backend_index() -> None:
     with pytest.raises(
         ConfigError, match=r"backends\[1\]\.device: unknown device 'x'.*fake_manila"
     ):
-        EmulatorConfig(backends=(BackendConfig(), BackendConfig(name="b", device="x")))
+        with_devices(
+            EmulatorConfig(backends=(BackendConfig(), BackendConfig(name="b", device="x")))
+        )
 
 
 def test_devices_without_the_qiskit_extra_say_what_to_install(
@@ -214,14 +221,63 @@ def test_devices_without_the_qiskit_extra_say_what_to_install(
     monkeypatch.delitem(sys.modules, "direct_access_emulator.devices", raising=False)
     monkeypatch.setitem(sys.modules, "qiskit_ibm_runtime", None)
     with pytest.raises(ConfigError, match=re.escape("pip install 'direct-access-toolkit[qiskit]'")):
-        EmulatorConfig(backends=(BackendConfig(device="fake_manila"),))
+        with_devices(EmulatorConfig(backends=(BackendConfig(device="fake_manila"),)))
     with pytest.raises(ConfigError, match=r"need Qiskit \(qiskit_ibm_runtime\)"):
-        EmulatorConfig(execution=ExecutionConfig(executor="aer"))
+        with_devices(EmulatorConfig(execution=ExecutionConfig(executor="aer")))
     # The shape executor and plain backends need no Qiskit.
     assert EmulatorConfig().execution.executor == "shape"
 
 
 def test_device_backend_repr_stays_short() -> None:
     """A device's documents are left out of the repr (they run to tens of kilobytes)."""
-    config = EmulatorConfig(backends=(BackendConfig(name="m", device="fake_manila"),))
+    config = with_devices(EmulatorConfig(backends=(BackendConfig(name="m", device="fake_manila"),)))
     assert len(repr(config.backends[0])) < 500
+
+
+def _config_classes() -> list[type[object]]:
+    return [EmulatorConfig, Reservation] + [cls for _, cls, _ in CONFIG_SECTIONS]
+
+
+def test_every_config_field_documents_itself() -> None:
+    """Each field carries its documentation (doc metadata); only a section may leave it empty."""
+    for cls in _config_classes():
+        for item in dataclasses.fields(cls):  # type: ignore[arg-type]
+            assert "doc" in item.metadata, f"{cls.__name__}.{item.name} has no doc"
+            assert item.metadata["doc"] or item.metadata["section"], f"{cls.__name__}.{item.name}"
+
+
+def test_the_reference_shows_every_field_the_file_accepts() -> None:
+    """--help's reference has a `name = value  # doc` line for each key of each section."""
+    lines = CONFIG_REFERENCE.splitlines()
+    for header, cls, _ in CONFIG_SECTIONS:
+        start = lines.index(next(line for line in lines if line.startswith(f"  {header}")))
+        ends = [i for i, line in enumerate(lines) if line.startswith("  [") and i > start]
+        section = lines[start + 1 : ends[0] if ends else len(lines)]
+        for item in dataclasses.fields(cls):
+            if item.metadata["section"]:
+                continue
+            line = next((x for x in section if x.startswith(f"  {item.name} = ")), None)
+            assert line is not None, f"{header} {item.name} missing from the reference"
+            assert item.metadata["doc"].split("\n")[0] in "\n".join(section)
+    for name in ("start", "end"):  # a reservation's keys, shown inline under backends
+        assert f"{name} = " in CONFIG_REFERENCE
+
+
+def test_the_file_accepts_exactly_the_dataclass_fields() -> None:
+    """The TOML parsers and the dataclasses name the same keys: neither can drift."""
+    for cls, keys in PARSED_FIELDS.items():
+        assert keys == {item.name for item in dataclasses.fields(cls)}, cls.__name__
+
+
+def test_building_a_config_has_no_side_effects() -> None:
+    """EmulatorConfig(executor="aer") imports no Qiskit and keeps the backends it was given."""
+    probe = (
+        "import sys\n"
+        "from direct_access_emulator.config import EmulatorConfig, ExecutionConfig\n"
+        "config = EmulatorConfig(execution=ExecutionConfig(executor='aer'))\n"
+        "assert config.default_backends, config.backends\n"
+        "loaded = [m for m in sys.modules if m.split('.')[0] in ('qiskit', 'qiskit_ibm_runtime')]\n"
+        "assert 'direct_access_emulator.devices' not in sys.modules\n"
+        "assert not loaded, loaded\n"
+    )
+    subprocess.run([sys.executable, "-c", probe], check=True, timeout=60)
