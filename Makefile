@@ -3,8 +3,14 @@ SHELL := /bin/bash
 .SHELLFLAGS := -eu -o pipefail -c
 .DEFAULT_GOAL := help
 
+# Variables set on the command line (`make test PYTHON=python3.12`); `make help` lists each with the
+# comment line just above it.
+# The interpreter that creates the virtualenvs (3.11 or newer).
 PYTHON ?= python3
+# The spec that generate and check-generated read.
 SPEC ?= openapi.yaml
+# Extra arguments for the command of contract, contract-deployment, emulator and bench.
+ARGS ?=
 VENV := .venv
 GEN_VENV := .venv-gen
 BIN := $(CURDIR)/$(VENV)/bin
@@ -15,8 +21,14 @@ SOURCES := spec overlays emulator tests contract_tests bench conftest.py
 .PHONY: help venv generate check-generated lint format typecheck test test-fast contract \
 	contract-deployment emulator bench clean
 
-help: ## List the targets
+help: ## List the targets and the variables
+	@echo "Targets:"
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  %-20s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+	@echo "Variables (make TARGET NAME=value):"
+	@awk '/^[A-Z_]+ \?=/ { value = $$0; sub(/^[A-Z_]+ \?= */, "", value); \
+	    shown = (value == "" ? "empty" : (value ~ /\$$\(/ ? "computed" : value)); \
+	    printf "  %-20s %s (default: %s)\n", $$1, comment, shown } \
+	  { comment = ($$0 ~ /^# / ? substr($$0, 3) : "") }' $(MAKEFILE_LIST)
 
 define require_python
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else 1)' 2>/dev/null || { \
