@@ -56,7 +56,7 @@ if set(JobStatus) != set(JOB_STATUSES):  # a status added to the spec needs a ru
         f"JobStatus in openapi.yaml is {JOB_STATUSES}, the emulator has {list(JobStatus)}"
     )
 
-#: Every status but Running is final (api-notes, "Lifecycle").
+#: Every status but Running is final (docs/api-notes.md, "Job lifecycle and limits").
 FINAL_STATUSES = frozenset(JobStatus) - {JobStatus.RUNNING}
 
 

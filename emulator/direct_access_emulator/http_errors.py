@@ -1,6 +1,6 @@
 """Every non-2xx answer of the API in the spec's `ErrorResponse` shape, domain errors included.
 
-Error codes are the service's (api-notes.md, "Errors") where it has one; elsewhere the emulator
+Error codes are the service's (docs/api-notes.md, "Errors") where it has one; elsewhere the emulator
 uses its own, all listed in `EMULATOR_ERROR_CODES`. `EXCEPTION_HANDLERS` is what the app gives
 Starlette, so that handlers raise (`ApiError`, a core `DomainError`) instead of answering.
 """
@@ -39,8 +39,8 @@ __all__ = [
     "internal_error",
 ]
 
-#: The emulator's own error codes (`errors[].code`), for situations where api-notes.md gives the
-#: service's none. They are not the service's: each is the HTTP status as a string, so that a
+#: The emulator's own error codes (`errors[].code`), for situations where docs/api-notes.md gives
+#: the service's none. They are not the service's: each is the HTTP status as a string, so that a
 #: client matching on codes sees something stable. Every other code it sends is the service's
 #: (1200, 1201, 1216, 1231, 1232, 1233, 1291, 1306, 1337).
 EMULATOR_ERROR_CODES: Mapping[int, str] = MappingProxyType(

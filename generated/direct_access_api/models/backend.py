@@ -13,7 +13,7 @@ T = TypeVar("T", bound="Backend")
 
 @_attrs_define
 class Backend:
-    """A backend (api-notes.md).
+    """A backend (docs/api-notes.md).
 
     Attributes:
         name (str): Name of the backend.

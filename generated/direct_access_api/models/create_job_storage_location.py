@@ -24,7 +24,7 @@ class CreateJobStorageLocation:
         Attributes:
             type_ (StorageType): The kind of storage location. The reference's enum has only `s3_compatible`, while its
                 field
-                descriptions speak of `ibmcloud_cos`; api-notes.md says `ibmcloud_cos` is IBM-internal. The
+                descriptions speak of `ibmcloud_cos`; docs/api-notes.md says `ibmcloud_cos` is IBM-internal. The
                 enum stays the reference's: `ibmcloud_cos` is not accepted, and the fields described as
                 required for it stay optional.
             presigned_url (str): Presigned GET or PUT URLs to read job params or write results and logs to. presigned_url is

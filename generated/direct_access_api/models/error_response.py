@@ -16,7 +16,7 @@ T = TypeVar("T", bound="ErrorResponse")
 
 @_attrs_define
 class ErrorResponse:
-    """The body of every non-2xx answer from the API (api-notes.md, "Errors"). Deployments differ:
+    """The body of every non-2xx answer from the API (docs/api-notes.md, "Errors"). Deployments differ:
     a real 423 had `"trace": ""` and no `location`, `correlation_id` may be absent, and some
     gateways answer plain text instead of JSON, which no schema describes; clients must cope.
 

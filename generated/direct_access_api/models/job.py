@@ -23,7 +23,7 @@ class Job:
     """A job, as Get Job by ID and Get jobs return it.
 
     Drift: newer deployments add `metrics` (`circuits_execution_time_ns`, `timestamps`) to
-    every job (api-notes.md, "Where deployments differ"). The published reference does not
+    every job (docs/api-notes.md, "Where deployments differ"). The published reference does not
     have it, so neither does this schema: under `additionalProperties: false` such answers
     are drift from the reference, which the client's strict mode and the contract suite name
     as such. When the reference adds it, add it here and regenerate.

@@ -21,7 +21,7 @@ class StorageLocation:
         Attributes:
             type_ (StorageType): The kind of storage location. The reference's enum has only `s3_compatible`, while its
                 field
-                descriptions speak of `ibmcloud_cos`; api-notes.md says `ibmcloud_cos` is IBM-internal. The
+                descriptions speak of `ibmcloud_cos`; docs/api-notes.md says `ibmcloud_cos` is IBM-internal. The
                 enum stays the reference's: `ibmcloud_cos` is not accepted, and the fields described as
                 required for it stay optional.
             bucket_crn (str | Unset): Fully specified <a href='https://cloud.ibm.com/docs/account?topic=account-crn'>CRN</a>

@@ -74,7 +74,7 @@ def sync_detailed(
 ) -> Response[Backend | ErrorResponse]:
     """Get a backend
 
-     One backend and its status. Source: api-notes.md.
+     One backend and its status. Source: docs/api-notes.md.
 
     Args:
         backend_name (str):
@@ -108,7 +108,7 @@ def sync(
 ) -> Backend | ErrorResponse | None:
     """Get a backend
 
-     One backend and its status. Source: api-notes.md.
+     One backend and its status. Source: docs/api-notes.md.
 
     Args:
         backend_name (str):
@@ -137,7 +137,7 @@ async def asyncio_detailed(
 ) -> Response[Backend | ErrorResponse]:
     """Get a backend
 
-     One backend and its status. Source: api-notes.md.
+     One backend and its status. Source: docs/api-notes.md.
 
     Args:
         backend_name (str):
@@ -169,7 +169,7 @@ async def asyncio(
 ) -> Backend | ErrorResponse | None:
     """Get a backend
 
-     One backend and its status. Source: api-notes.md.
+     One backend and its status. Source: docs/api-notes.md.
 
     Args:
         backend_name (str):

@@ -74,7 +74,7 @@ def sync_detailed(
 ) -> Response[BackendConfiguration | ErrorResponse]:
     """Get a backend's configuration
 
-     The backend's Qiskit backend configuration JSON. Source: api-notes.md.
+     The backend's Qiskit backend configuration JSON. Source: docs/api-notes.md.
 
     Args:
         backend_name (str):
@@ -108,7 +108,7 @@ def sync(
 ) -> BackendConfiguration | ErrorResponse | None:
     """Get a backend's configuration
 
-     The backend's Qiskit backend configuration JSON. Source: api-notes.md.
+     The backend's Qiskit backend configuration JSON. Source: docs/api-notes.md.
 
     Args:
         backend_name (str):
@@ -137,7 +137,7 @@ async def asyncio_detailed(
 ) -> Response[BackendConfiguration | ErrorResponse]:
     """Get a backend's configuration
 
-     The backend's Qiskit backend configuration JSON. Source: api-notes.md.
+     The backend's Qiskit backend configuration JSON. Source: docs/api-notes.md.
 
     Args:
         backend_name (str):
@@ -169,7 +169,7 @@ async def asyncio(
 ) -> BackendConfiguration | ErrorResponse | None:
     """Get a backend's configuration
 
-     The backend's Qiskit backend configuration JSON. Source: api-notes.md.
+     The backend's Qiskit backend configuration JSON. Source: docs/api-notes.md.
 
     Args:
         backend_name (str):

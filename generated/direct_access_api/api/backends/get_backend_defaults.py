@@ -74,7 +74,7 @@ def sync_detailed(
 ) -> Response[BackendDefaults | ErrorResponse]:
     """Get a backend's pulse defaults
 
-     The backend's Qiskit pulse defaults JSON; 404 when the backend has none. Source: api-notes.md.
+     The backend's Qiskit pulse defaults JSON; 404 when the backend has none. Source: docs/api-notes.md.
 
     Args:
         backend_name (str):
@@ -108,7 +108,7 @@ def sync(
 ) -> BackendDefaults | ErrorResponse | None:
     """Get a backend's pulse defaults
 
-     The backend's Qiskit pulse defaults JSON; 404 when the backend has none. Source: api-notes.md.
+     The backend's Qiskit pulse defaults JSON; 404 when the backend has none. Source: docs/api-notes.md.
 
     Args:
         backend_name (str):
@@ -137,7 +137,7 @@ async def asyncio_detailed(
 ) -> Response[BackendDefaults | ErrorResponse]:
     """Get a backend's pulse defaults
 
-     The backend's Qiskit pulse defaults JSON; 404 when the backend has none. Source: api-notes.md.
+     The backend's Qiskit pulse defaults JSON; 404 when the backend has none. Source: docs/api-notes.md.
 
     Args:
         backend_name (str):
@@ -169,7 +169,7 @@ async def asyncio(
 ) -> BackendDefaults | ErrorResponse | None:
     """Get a backend's pulse defaults
 
-     The backend's Qiskit pulse defaults JSON; 404 when the backend has none. Source: api-notes.md.
+     The backend's Qiskit pulse defaults JSON; 404 when the backend has none. Source: docs/api-notes.md.
 
     Args:
         backend_name (str):

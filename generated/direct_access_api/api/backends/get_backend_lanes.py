@@ -75,7 +75,7 @@ def sync_detailed(
     """Get a backend's execution lanes
 
      How many jobs may run at once on the backend: the lanes configured for the caller's HPC
-    workload manager and for the compute side. Source: api-notes.md (newer IBM clients).
+    workload manager and for the compute side. Source: docs/api-notes.md (newer IBM clients).
 
     Args:
         backend_name (str):
@@ -110,7 +110,7 @@ def sync(
     """Get a backend's execution lanes
 
      How many jobs may run at once on the backend: the lanes configured for the caller's HPC
-    workload manager and for the compute side. Source: api-notes.md (newer IBM clients).
+    workload manager and for the compute side. Source: docs/api-notes.md (newer IBM clients).
 
     Args:
         backend_name (str):
@@ -140,7 +140,7 @@ async def asyncio_detailed(
     """Get a backend's execution lanes
 
      How many jobs may run at once on the backend: the lanes configured for the caller's HPC
-    workload manager and for the compute side. Source: api-notes.md (newer IBM clients).
+    workload manager and for the compute side. Source: docs/api-notes.md (newer IBM clients).
 
     Args:
         backend_name (str):
@@ -173,7 +173,7 @@ async def asyncio(
     """Get a backend's execution lanes
 
      How many jobs may run at once on the backend: the lanes configured for the caller's HPC
-    workload manager and for the compute side. Source: api-notes.md (newer IBM clients).
+    workload manager and for the compute side. Source: docs/api-notes.md (newer IBM clients).
 
     Args:
         backend_name (str):

@@ -74,7 +74,7 @@ def sync_detailed(
 ) -> Response[BackendProperties | ErrorResponse]:
     """Get a backend's properties
 
-     The backend's Qiskit backend properties JSON (calibration data). Source: api-notes.md.
+     The backend's Qiskit backend properties JSON (calibration data). Source: docs/api-notes.md.
 
     Args:
         backend_name (str):
@@ -108,7 +108,7 @@ def sync(
 ) -> BackendProperties | ErrorResponse | None:
     """Get a backend's properties
 
-     The backend's Qiskit backend properties JSON (calibration data). Source: api-notes.md.
+     The backend's Qiskit backend properties JSON (calibration data). Source: docs/api-notes.md.
 
     Args:
         backend_name (str):
@@ -137,7 +137,7 @@ async def asyncio_detailed(
 ) -> Response[BackendProperties | ErrorResponse]:
     """Get a backend's properties
 
-     The backend's Qiskit backend properties JSON (calibration data). Source: api-notes.md.
+     The backend's Qiskit backend properties JSON (calibration data). Source: docs/api-notes.md.
 
     Args:
         backend_name (str):
@@ -169,7 +169,7 @@ async def asyncio(
 ) -> BackendProperties | ErrorResponse | None:
     """Get a backend's properties
 
-     The backend's Qiskit backend properties JSON (calibration data). Source: api-notes.md.
+     The backend's Qiskit backend properties JSON (calibration data). Source: docs/api-notes.md.
 
     Args:
         backend_name (str):

@@ -64,7 +64,7 @@ def sync_detailed(
 ) -> Response[BackendList | ErrorResponse]:
     """List backends
 
-     The backends this instance can use. Source: api-notes.md (IBM's REST API reference, qrmi).
+     The backends this instance can use. Source: docs/api-notes.md (IBM's REST API reference, qrmi).
 
     Args:
         ibm_api_version (str | Unset):
@@ -95,7 +95,7 @@ def sync(
 ) -> BackendList | ErrorResponse | None:
     """List backends
 
-     The backends this instance can use. Source: api-notes.md (IBM's REST API reference, qrmi).
+     The backends this instance can use. Source: docs/api-notes.md (IBM's REST API reference, qrmi).
 
     Args:
         ibm_api_version (str | Unset):
@@ -121,7 +121,7 @@ async def asyncio_detailed(
 ) -> Response[BackendList | ErrorResponse]:
     """List backends
 
-     The backends this instance can use. Source: api-notes.md (IBM's REST API reference, qrmi).
+     The backends this instance can use. Source: docs/api-notes.md (IBM's REST API reference, qrmi).
 
     Args:
         ibm_api_version (str | Unset):
@@ -150,7 +150,7 @@ async def asyncio(
 ) -> BackendList | ErrorResponse | None:
     """List backends
 
-     The backends this instance can use. Source: api-notes.md (IBM's REST API reference, qrmi).
+     The backends this instance can use. Source: docs/api-notes.md (IBM's REST API reference, qrmi).
 
     Args:
         ibm_api_version (str | Unset):

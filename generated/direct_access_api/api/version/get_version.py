@@ -50,7 +50,7 @@ def sync_detailed(
 ) -> Response[ServiceVersion]:
     """Get the API version
 
-     The version of the service. Needs no credentials. Source: api-notes.md.
+     The version of the service. Needs no credentials. Source: docs/api-notes.md.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -75,7 +75,7 @@ def sync(
 ) -> ServiceVersion | None:
     """Get the API version
 
-     The version of the service. Needs no credentials. Source: api-notes.md.
+     The version of the service. Needs no credentials. Source: docs/api-notes.md.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -96,7 +96,7 @@ async def asyncio_detailed(
 ) -> Response[ServiceVersion]:
     """Get the API version
 
-     The version of the service. Needs no credentials. Source: api-notes.md.
+     The version of the service. Needs no credentials. Source: docs/api-notes.md.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -119,7 +119,7 @@ async def asyncio(
 ) -> ServiceVersion | None:
     """Get the API version
 
-     The version of the service. Needs no credentials. Source: api-notes.md.
+     The version of the service. Needs no credentials. Source: docs/api-notes.md.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.

@@ -51,7 +51,7 @@ def sync_detailed(
     """List the API versions
 
      The API versions the service supports, as dates usable in the `IBM-API-Version` header.
-    Needs no credentials. Source: api-notes.md.
+    Needs no credentials. Source: docs/api-notes.md.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -77,7 +77,7 @@ def sync(
     """List the API versions
 
      The API versions the service supports, as dates usable in the `IBM-API-Version` header.
-    Needs no credentials. Source: api-notes.md.
+    Needs no credentials. Source: docs/api-notes.md.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -99,7 +99,7 @@ async def asyncio_detailed(
     """List the API versions
 
      The API versions the service supports, as dates usable in the `IBM-API-Version` header.
-    Needs no credentials. Source: api-notes.md.
+    Needs no credentials. Source: docs/api-notes.md.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -123,7 +123,7 @@ async def asyncio(
     """List the API versions
 
      The API versions the service supports, as dates usable in the `IBM-API-Version` header.
-    Needs no credentials. Source: api-notes.md.
+    Needs no credentials. Source: docs/api-notes.md.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
