@@ -21,9 +21,18 @@ from contextlib import ExitStack
 from pathlib import Path
 from types import FrameType
 
-from direct_access_emulator.config import CONFIG_REFERENCE, ConfigError, EmulatorConfig
-from direct_access_emulator.config_file import load_config
-from direct_access_emulator.server import serve
+from direct_access_spec import SpecMismatch
+
+# A spec changed under the emulator (a value it names removed) fails these imports; `--help`
+# still answers, saying what to change, and a start says it in one line.
+_MISMATCH: SpecMismatch | None = None
+try:
+    from direct_access_emulator.config import CONFIG_REFERENCE, ConfigError, EmulatorConfig
+    from direct_access_emulator.config_file import load_config
+    from direct_access_emulator.server import serve
+except SpecMismatch as error:
+    _MISMATCH = error
+    CONFIG_REFERENCE = ""
 
 __all__ = ["main"]
 
@@ -37,7 +46,9 @@ def _parser() -> argparse.ArgumentParser:
             "DIRECT_ACCESS_API_KEY, DIRECT_ACCESS_SERVICE_CRN, DIRECT_ACCESS_BACKEND and, with "
             "--with-storage, DIRECT_ACCESS_S3_*), then serves until SIGINT or SIGTERM."
         ),
-        epilog=CONFIG_REFERENCE,
+        epilog=CONFIG_REFERENCE
+        if _MISMATCH is None
+        else f"The emulator does not match openapi.yaml, so it cannot start:\n  {_MISMATCH}\n",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
@@ -80,10 +91,13 @@ def _write_env_file(path: Path, env: dict[str, str]) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the emulator until a signal: exit 0 after a clean stop, 2 on bad input, 1 when the
-    local store cannot start."""
+    """Run the emulator until a signal: exit 0 after a clean stop, 2 on bad input (or a spec the
+    emulator does not match), 1 when the local store cannot start."""
     parser = _parser()
     args = parser.parse_args(argv)
+    if _MISMATCH is not None:
+        print(f"error: {_MISMATCH}", file=sys.stderr)
+        return 2
     try:
         config = load_config(args.config) if args.config is not None else EmulatorConfig()
     except ConfigError as error:
@@ -126,6 +140,9 @@ def main(argv: Sequence[str] | None = None) -> int:
                 raise
             reason = "already in use" if error.errno == errno.EADDRINUSE else error.strerror
             print(f"error: cannot listen on {args.host}:{args.port}: {reason}", file=sys.stderr)
+            return 2
+        except SpecMismatch as error:  # a status added to the spec, with no rule for it
+            print(f"error: {error}", file=sys.stderr)
             return 2
         env.update(emulator.env())
         env.update(env_s3)

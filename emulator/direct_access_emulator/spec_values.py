@@ -8,6 +8,7 @@ cannot go unnoticed.
 
 from __future__ import annotations
 
+import inspect
 import logging
 from collections.abc import Mapping
 from typing import Any
@@ -36,9 +37,17 @@ def enum_values(schema: str) -> tuple[str, ...]:
 
 
 def spec_value(schema: str, value: str) -> str:
-    """``value``, after checking that it is one of the enum ``schema``'s values."""
+    """``value``, after checking that it is one of the enum ``schema``'s values.
+
+    A value the spec lost is refused naming the file that names it, the one to change.
+    """
     if value not in enum_values(schema):
-        raise SpecMismatch(f"{schema} in openapi.yaml has no value {value!r}")
+        frame = inspect.currentframe()
+        caller = frame.f_back.f_code.co_filename if frame and frame.f_back else "the emulator"
+        raise SpecMismatch(
+            f"{schema} in openapi.yaml has no value {value!r}, which {caller} names: "
+            "change that file to follow the spec (or restore the value in openapi.yaml)"
+        )
     return value
 
 
