@@ -18,7 +18,6 @@ from pathlib import Path
 from typing import Any
 
 import uvicorn
-from starlette.applications import Starlette
 from starlette.types import ASGIApp
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
@@ -28,7 +27,7 @@ from direct_access_emulator.executor import Executor
 from direct_access_emulator.faults import ABORT_EXTENSION
 from direct_access_spec import client_environment
 
-__all__ = ["RunningEmulator", "free_port", "serve"]
+__all__ = ["RunningEmulator", "ServedSocket", "bind_socket", "free_port", "serve", "serve_asgi"]
 
 _START_DEADLINE_SECS = 30.0
 _STOP_DEADLINE_SECS = 15.0
@@ -104,16 +103,16 @@ def serve(
     """
     config = config or EmulatorConfig()
     # Bound before the app opens its store and executor: a port in use then leaves nothing open.
-    sock = _bind(host, port)
+    sock = bind_socket(host, port)
     try:
         emulator = create_app(config, data_dir=data_dir)
     except BaseException:
         sock.close()
         raise
     try:
-        with _serving(emulator, sock, wrap) as bound_port:
+        with serve_asgi(emulator if wrap is None else wrap(emulator), sock) as served:
             yield RunningEmulator(
-                url=_url(host, bound_port),
+                url=_url(host, served.port),
                 config=emulator.state.config,  # with its device backends filled in
                 executor=emulator.state.executor,
             )
@@ -124,7 +123,8 @@ def serve(
             asyncio.run(resources.aclose())
 
 
-def _bind(host: str, port: int) -> socket.socket:
+def bind_socket(host: str, port: int) -> socket.socket:
+    """A TCP socket bound to ``host``:``port`` (0: a free port), ready for `serve_asgi`."""
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     # proto given explicitly: asyncio turns Nagle off (TCP_NODELAY) only on sockets whose proto is
     # IPPROTO_TCP; with proto 0 every answer written in two parts waited ~40 ms for a delayed ACK.
@@ -138,12 +138,24 @@ def _bind(host: str, port: int) -> socket.socket:
     return sock
 
 
+@dataclass(frozen=True)
+class ServedSocket:
+    """An ASGI app being served: its port, and the event loop that serves it."""
+
+    port: int
+    loop: asyncio.AbstractEventLoop
+
+
 @contextmanager
-def _serving(
-    emulator: Starlette, sock: socket.socket, wrap: Callable[[ASGIApp], ASGIApp] | None
-) -> Iterator[int]:
-    """Run uvicorn on ``sock`` in a thread until the block ends; yields the bound port."""
-    app: ASGIApp = emulator if wrap is None else wrap(emulator)
+def serve_asgi(
+    app: ASGIApp, sock: socket.socket, *, name: str = "direct-access-emulator"
+) -> Iterator[ServedSocket]:
+    """Run uvicorn on ``sock`` in a thread until the block ends, with deadlines to start and stop.
+
+    The one server set-up of the emulator and of bench/ (so that a benchmark measures the server
+    users run): h11 with the connection-dropping extension, an asyncio loop, lifespan on, no
+    uvicorn access log (the app writes its own, without secrets).
+    """
     bound_port = int(sock.getsockname()[1])
     server = uvicorn.Server(
         uvicorn.Config(
@@ -153,29 +165,36 @@ def _serving(
             ws="none",
             lifespan="on",
             log_level="warning",
-            access_log=False,  # the app writes its own access log, without secrets
+            access_log=False,
+            # Many connections at once (benchmarks open 64) must not be refused by the queue.
+            backlog=2048,
             timeout_graceful_shutdown=5,
         )
     )
+    loops: list[asyncio.AbstractEventLoop] = []
     failure: list[BaseException] = []
+
+    async def main() -> None:
+        loops.append(asyncio.get_running_loop())
+        await server.serve(sockets=[sock])
 
     def run() -> None:
         try:
-            asyncio.run(server.serve(sockets=[sock]))
+            asyncio.run(main())
         except BaseException as error:  # reported to the starting thread
             failure.append(error)
 
-    thread = threading.Thread(target=run, name=f"direct-access-emulator:{bound_port}", daemon=True)
+    thread = threading.Thread(target=run, name=f"{name}:{bound_port}", daemon=True)
     thread.start()
     try:
         deadline = time.monotonic() + _START_DEADLINE_SECS
         while not server.started:
             if failure or not thread.is_alive():
-                raise RuntimeError(f"the emulator failed to start: {failure[:1]!r}")
+                raise RuntimeError(f"the server failed to start: {failure[:1]!r}")
             if time.monotonic() > deadline:
-                raise RuntimeError("the emulator did not start in time")
-            time.sleep(0.01)
-        yield bound_port
+                raise RuntimeError("the server did not start in time")
+            time.sleep(0.01)  # polled against the deadline above
+        yield ServedSocket(port=bound_port, loop=loops[0])
     finally:
         server.should_exit = True
         thread.join(_STOP_DEADLINE_SECS)
