@@ -31,7 +31,6 @@ MASK = "***"
 # Shorter strings are not credentials, and masking them would garble ordinary text.
 _MIN_SECRET = 8
 _BEARER = re.compile(r"(Bearer\s+)[A-Za-z0-9._~+/=-]+", re.IGNORECASE)
-_BEARER_BYTES = re.compile(rb"Bearer\s+[A-Za-z0-9._~+/=-]", re.IGNORECASE)
 
 
 class PresignedURL(str):
@@ -74,13 +73,14 @@ def request_secrets(request: httpx.Request) -> tuple[str, ...]:
 
 
 def contains_secret(content: bytes, secrets: Iterable[str]) -> bool:
-    """Whether ``content`` holds one of ``secrets`` (a cheap test before any rewriting)."""
+    """Whether ``content`` holds one of ``secrets`` in any of its forms (a few substring
+    searches: cheap next to parsing, and nothing is rewritten unless one is found)."""
     return any(
         form.encode() in content
         for secret in secrets
         if secret and len(secret) >= _MIN_SECRET
         for form in _forms(secret)
-    ) or bool(_BEARER_BYTES.search(content))
+    )
 
 
 def hide_signatures(job: Job) -> Job:

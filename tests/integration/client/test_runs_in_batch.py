@@ -25,7 +25,7 @@ from tests.integration.client.conftest import SAMPLER_PARAMS
 
 RUNS = 7  # on the emulator's backend of 5 lanes
 #: Long enough that 7 submits made together meet 5 busy lanes.
-JOB_SECS = 2.0
+JOB_SECS = 1.5
 
 
 @pytest.fixture(scope="module")

@@ -297,6 +297,7 @@ def test_malformed_input_fails_with_its_reason_also_in_the_logs(
                 wait_timeout=30,
                 poll_interval=POLL,
                 job_id=job_id,
+                keep_objects=True,  # the logs are read below
             )
         assert caught.value.job.id == job_id
         assert caught.value.job.reason_code == 1012
@@ -304,6 +305,7 @@ def test_malformed_input_fails_with_its_reason_also_in_the_logs(
         logs = storage.logs_for(job_id, timeout=10)
         assert " ERROR " in logs
         assert reason in logs
+        storage.delete_job_objects(job_id)
 
 
 def test_cancel_ends_a_long_simulation_within_a_second(
@@ -413,6 +415,7 @@ def test_cli_prints_counts_and_expectation_values(
         poll_interval=POLL,
         job_id=sampler_id,
         log_level="info",
+        keep_objects=True,  # `jobs result` reads them below
     )
     assert "sampler: completed in" in sampled.logs
     unmeasured = isa(bell(measure=False))
@@ -426,6 +429,7 @@ def test_cli_prints_counts_and_expectation_values(
         timeout_secs=60,
         poll_interval=POLL,
         job_id=estimator_id,
+        keep_objects=True,
     )
     env = emulator.env() | s3.env()
     runner = CliRunner()
