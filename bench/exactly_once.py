@@ -13,6 +13,7 @@ import asyncio
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from bench._jobs import storage
 from direct_access import AsyncClient, Client, DirectAccessError, RetryPolicy, Settings
@@ -94,6 +95,17 @@ def _job_id(kind: str, index: int) -> str:
     return f"{kind}-{index:06d}-4000-8000-000000000000"
 
 
+def _create(job_id: str) -> dict[str, Any]:
+    """The arguments of one soak create."""
+    return {
+        "backend": _BACKEND,
+        "program_id": "sampler",
+        "storage": storage(job_id),
+        "timeout_secs": 300,
+        "job_id": job_id,
+    }
+
+
 def _stored(settings: Settings) -> list[str]:
     with Client(settings) as client:
         return [job.id for job in client.list_jobs()]
@@ -118,13 +130,7 @@ def soak(emulator: RunningEmulator, submits: int, *, asynchronous: bool) -> Soak
             for index in range(submits):
                 job_id = _job_id(kind, index)
                 try:
-                    outcome: str | BaseException = client.submit(
-                        backend=_BACKEND,
-                        program_id="sampler",
-                        storage=storage(job_id),
-                        timeout_secs=300,
-                        job_id=job_id,
-                    )
+                    outcome: str | BaseException = client.submit(**_create(job_id))
                 except DirectAccessError as exc:
                     outcome = exc
                 record(job_id, outcome)
@@ -143,13 +149,7 @@ async def _soak_async(
             job_id = _job_id(kind, index)
             async with lanes:
                 try:
-                    outcome: str | BaseException = await client.submit(
-                        backend=_BACKEND,
-                        program_id="sampler",
-                        storage=storage(job_id),
-                        timeout_secs=300,
-                        job_id=job_id,
-                    )
+                    outcome: str | BaseException = await client.submit(**_create(job_id))
                 except DirectAccessError as exc:
                     outcome = exc
             record(job_id, outcome)
