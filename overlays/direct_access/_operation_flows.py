@@ -290,17 +290,25 @@ class OperationFlows(BaseClient):
         return True
 
     def _cancel(self, job_id: str) -> Flow[None]:
+        """Cancel once: a cancel that may have acted unseen and then fails (or a 409 after a
+        retry) reads the job back, and a Cancelled job means success."""
         state = self._retry_state("cancel_job")
         try:
             yield Send("cancel_job", cancel_job, (job_id,), state=state)
-        except ConflictError:
-            if not state.retried or (yield from self._get_job(job_id)).status != (
-                JobStatus.CANCELLED
-            ):
+        except DirectAccessError as failure:
+            if not (state.uncertain or (state.retried and isinstance(failure, ConflictError))):
                 raise
-            _log.debug("409 after a retried cancel: job %s is Cancelled already", job_id)
+            try:
+                job = yield from self._get_job(job_id)
+            except DirectAccessError:
+                raise failure from None
+            if job.status != JobStatus.CANCELLED:
+                raise
+            _log.debug("cancel of job %s failed (%s), but it is Cancelled", job_id, failure)
 
     def _delete(self, job_id: str) -> Flow[None]:
+        """Delete once: a 404 after a retry, or a delete that may have acted unseen and then
+        fails while the job is gone, means success."""
         state = self._retry_state("delete_job")
         try:
             yield Send("delete_job", delete_job, (job_id,), state=state)
@@ -310,6 +318,17 @@ class OperationFlows(BaseClient):
             if not state.retried:
                 raise
             _log.debug("404 after a retried delete: job %s is gone already", job_id)
+        except DirectAccessError as failure:
+            if not state.uncertain:
+                raise
+            try:
+                yield from self._get_job(job_id)
+            except NotFoundError:
+                _log.debug("delete of job %s failed (%s), but it is gone", job_id, failure)
+                return
+            except DirectAccessError:
+                raise failure from None
+            raise
 
     def _poll(self, job_id: str, budget: float) -> Flow[Job]:
         """One poll of `wait`: its retries and request timeouts stay within ``budget``."""

@@ -400,3 +400,39 @@ def test_a_create_refused_at_once_is_raised_without_reading_back(
     with Client(settings, transport=service.transport()) as c, pytest.raises(TooManyJobsError):
         submit(c)
     assert service.calls("GET", "/v1/jobs/j") == []
+
+
+@pytest.mark.parametrize(("status", "succeeds"), [("Cancelled", True), ("Running", False)])
+def test_a_cancel_whose_answers_were_lost_reads_back(
+    service: Service, settings: Settings, status: str, succeeds: bool
+) -> None:
+    """Every attempt got no answer: a Cancelled job means success, a Running one the error."""
+    service.token()
+    service.add("POST", "/v1/jobs/j/cancel", refuse, refuse)
+    service.json("GET", "/v1/jobs/j", 200, job_body("j", status))
+    with Client(settings, retry=RetryPolicy(attempts=2), transport=service.transport()) as c:
+        if succeeds:
+            c.cancel_job("j")
+        else:
+            with pytest.raises(APIConnectionError):
+                c.cancel_job("j")
+
+
+@pytest.mark.parametrize(("found", "succeeds"), [(False, True), (True, False)])
+def test_a_delete_whose_answers_were_lost_reads_back(
+    service: Service, settings: Settings, found: bool, succeeds: bool
+) -> None:
+    """Every attempt got no answer: a job that is gone means success, one still there the
+    error."""
+    service.token()
+    service.add("DELETE", "/v1/jobs/j", refuse, refuse)
+    if found:
+        service.json("GET", "/v1/jobs/j", 200, job_body("j", "Completed"))
+    else:
+        service.json("GET", "/v1/jobs/j", 404, error_body(404, "1291"))
+    with Client(settings, retry=RetryPolicy(attempts=2), transport=service.transport()) as c:
+        if succeeds:
+            c.delete_job("j")
+        else:
+            with pytest.raises(APIConnectionError):
+                c.delete_job("j")
