@@ -147,11 +147,16 @@ def test_wait_ends_by_its_deadline_against_a_trickling_server(
     assert 1.5 <= elapsed < 1.5 + 1.0 + SLACK, elapsed
 
 
-def test_async_attempts_end_by_their_timeout(trickling: TricklingServer) -> None:
-    """The same wall-clock limit for `AsyncClient`, IAM exchange included."""
+@pytest.mark.parametrize("stalled", ["api", "iam"])
+def test_async_attempts_end_by_their_timeout(trickling: TricklingServer, stalled: str) -> None:
+    """The same wall-clock limit for `AsyncClient`, against the API or a stalled IAM."""
 
     async def main() -> tuple[BaseException | None, float]:
-        settings = _settings(trickling.url)
+        settings = (
+            _settings(trickling.url)
+            if stalled == "api"
+            else _settings("http://127.0.0.1:9", iam_url=trickling.url)
+        )
         async with AsyncClient(settings, timeout=1.0, retry=None) as client:
             started = time.monotonic()
             try:
