@@ -114,6 +114,20 @@ def _out_of_range_numbers(document: Any) -> dict[str, _OutOfRange]:
     return dict(sorted(found.items()))
 
 
+def _to_plain_strings(document: Any) -> None:
+    """Each out-of-range number made a plain `str` in place: the validator takes JSON types only
+    (its verdict there is dropped; the number is reported as out of range)."""
+    pending: list[Any] = [document]
+    while pending:
+        node = pending.pop()
+        items = node.items() if isinstance(node, dict) else enumerate(node)
+        for key, value in items:
+            if isinstance(value, _OutOfRange):
+                node[key] = str(value)
+            elif isinstance(value, dict | list):
+                pending.append(value)
+
+
 def _field_item(location: str, message: str) -> dict[str, Any]:
     name = location or "/"
     return {
@@ -142,6 +156,8 @@ def parse_create_job(body: bytes) -> CreateJob:
     """The create command of a body valid against the spec's `CreateJobRequest`, or 400/422."""
     document = _json_object(body)
     out_of_range = _out_of_range_numbers(document)
+    if out_of_range:
+        _to_plain_strings(document)
     found = [v for v in violations(_CREATE_SCHEMA, document) if v.location not in out_of_range]
     if found or out_of_range:
         items = [_out_of_range_item(pointer, n) for pointer, n in out_of_range.items()]

@@ -4,7 +4,7 @@ variables: what the client overlays, the emulator and the contract suite share.
 A package of its own rather than a module of the client: the emulator and the contract suite read
 the spec without importing the client (its auth, retries, storage and the generated models), so
 that a broken client import cannot break the emulator and the emulator starts without loading
-them. It depends on pyyaml, jsonschema and regress only.
+them. It depends on pyyaml and jsonschema_rs only.
 """
 
 from __future__ import annotations
@@ -35,12 +35,13 @@ from direct_access_spec._operations import (
     operation,
     operations,
 )
-from direct_access_spec._validation import SpecViolation, schema_validator, violations
+from direct_access_spec._validation import INTEGER_FORMATS, SpecViolation, violations
 
 __all__ = [
     "CLIENT_VARIABLES",
     "DEFAULT_IAM_URL",
     "DEFAULT_S3_REGION",
+    "INTEGER_FORMATS",
     "SPEC_URI",
     "STORAGE_VARIABLES",
     "VARIABLES",
@@ -57,7 +58,6 @@ __all__ = [
     "operation",
     "operations",
     "resolve",
-    "schema_validator",
     "spec_text",
     "storage_environment",
     "violations",
