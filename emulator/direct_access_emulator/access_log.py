@@ -51,7 +51,11 @@ class AccessLog:
         started = time.perf_counter()
         status = 0
         body: bytearray | None = None
-        if scope["method"] == "POST" and scope["path"] == self.create_path:
+        if (
+            scope["method"] == "POST"
+            and scope["path"] == self.create_path
+            and access_log.isEnabledFor(logging.INFO)
+        ):
             body = bytearray()
 
         async def observed_receive() -> Message:
@@ -76,6 +80,8 @@ class AccessLog:
             _log.exception("unexpected error answering %s %s", scope["method"], scope["path"])
             if status == 0:
                 await internal_error()(scope, receive, send_status)
+        if not access_log.isEnabledFor(logging.INFO):
+            return  # nobody reads the line: no second parse of a create body to name its job
         duration_ms = round((time.perf_counter() - started) * 1000, 3)
         job_id = job_id_in(bytes(body)) if body is not None else self._path_job_id(scope)
         access_log.info(

@@ -71,15 +71,21 @@ class _OutOfRange(str):
     __slots__ = ()
 
 
-def _parse_float(literal: str) -> float | _OutOfRange:
-    number = float(literal)
-    return number if math.isfinite(number) else _OutOfRange(literal)
+def _json_object(body: bytes, out_of_range: list[_OutOfRange] | None = None) -> dict[str, Any]:
+    """The body as a JSON object, or a 400; each out-of-range number is added to
+    ``out_of_range``, so that only a body holding one is searched for them."""
 
+    def parse_float(literal: str) -> float | _OutOfRange:
+        number = float(literal)
+        if math.isfinite(number):
+            return number
+        found = _OutOfRange(literal)
+        if out_of_range is not None:
+            out_of_range.append(found)
+        return found
 
-def _json_object(body: bytes) -> dict[str, Any]:
-    """The body as a JSON object, or a 400."""
     try:
-        document = json.loads(body, parse_constant=_reject_constant, parse_float=_parse_float)
+        document = json.loads(body, parse_constant=_reject_constant, parse_float=parse_float)
     except (ValueError, RecursionError):
         raise ApiError(400, "1337", "The request body is not valid JSON.") from None
     if not isinstance(document, dict):
@@ -154,8 +160,9 @@ def _out_of_range_item(pointer: str, number: _OutOfRange) -> dict[str, Any]:
 
 def parse_create_job(body: bytes) -> CreateJob:
     """The create command of a body valid against the spec's `CreateJobRequest`, or 400/422."""
-    document = _json_object(body)
-    out_of_range = _out_of_range_numbers(document)
+    seen: list[_OutOfRange] = []
+    document = _json_object(body, seen)
+    out_of_range = _out_of_range_numbers(document) if seen else {}
     if out_of_range:
         _to_plain_strings(document)
     found = [v for v in violations(_CREATE_SCHEMA, document) if v.location not in out_of_range]

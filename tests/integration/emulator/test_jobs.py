@@ -93,6 +93,25 @@ def test_list_is_empty_array_then_ascending(client: httpx.Client, other: httpx.C
         assert other.delete(f"/v1/jobs/{job_id}").status_code == 204
 
 
+def test_a_listing_follows_every_change_of_its_jobs(other: httpx.Client, hanging_url: str) -> None:
+    """The list answer, reused while nothing changes, shows each create, cancel and delete."""
+
+    def listed() -> list[tuple[str, str]]:
+        return [(job["id"], job["status"]) for job in other.get("/v1/jobs").json()["jobs"]]
+
+    for job_id in ("seen-1", "seen-2"):
+        body = job_body(job_id, input_url=hanging_url)
+        assert other.post("/v1/jobs", json=body).status_code == 204
+    assert listed() == listed() == [("seen-1", "Running"), ("seen-2", "Running")]
+    assert other.post("/v1/jobs/seen-1/cancel").status_code == 204
+    assert listed() == [("seen-1", "Cancelled"), ("seen-2", "Running")]
+    assert other.delete("/v1/jobs/seen-1").status_code == 204
+    assert listed() == [("seen-2", "Running")]
+    assert other.post("/v1/jobs/seen-2/cancel").status_code == 204
+    assert other.delete("/v1/jobs/seen-2").status_code == 204
+    assert listed() == []
+
+
 def test_instances_do_not_see_each_others_jobs(
     client: httpx.Client, other: httpx.Client, hanging_url: str
 ) -> None:
