@@ -99,9 +99,9 @@ test-fast: $(VENV)/.installed ## Only the tests, no lint or type checks
 # hooks (contract_tests/hooks.py) and schemathesis.toml. Reports: reports/contract/.
 CONTRACT := $(BIN)/python -m contract_tests
 # Cases per operation in the fuzzing phase (schemathesis' -n).
-CONTRACT_EXAMPLES ?= 400
+CONTRACT_EXAMPLES ?= 500
 # The 5,000-case floor holds for the default budget; a smaller CONTRACT_EXAMPLES is a quick run.
-CONTRACT_MIN_CASES ?= $(if $(filter 400,$(CONTRACT_EXAMPLES)),5000,0)
+CONTRACT_MIN_CASES ?= $(if $(filter 500,$(CONTRACT_EXAMPLES)),5000,0)
 # A baseline file of accepted departures (contract_tests/baselines/), for contract-deployment.
 BASELINE ?=
 

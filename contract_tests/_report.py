@@ -167,6 +167,13 @@ def _text(document: dict[str, Any]) -> str:
     lines += [f"note: {note}" for note in document["notes"]]
     lines += [f"error of the run (see schemathesis' output): {e}" for e in document["errors"]]
     failures = document["failures"]
+    # Causes first: one line each, and on how many operations; then every failure in full.
+    if failures:
+        lines += ["", f"causes ({len(document['groups'])}, of {len(failures)} unique failures):"]
+        for group in document["groups"]:
+            where = group["operations"]
+            on = where[0] if len(where) == 1 else f"on {len(where)} operations"
+            lines.append(f"  {group['check']}: {group['cause']}, {on}")
     lines += ["", f"failures ({len(failures)} unique):" if failures else "failures: none"]
     for number, failure in enumerate(failures, 1):
         lines += [
@@ -174,12 +181,6 @@ def _text(document: dict[str, Any]) -> str:
             f"[{failure['code']}], got {failure['status']}",
             f"   {failure['cause']}",
             *(f"   {line}" for line in failure["reproduction"].splitlines()),
-        ]
-    shared = [group for group in document["groups"] if len(group["operations"]) > 1]
-    if shared:
-        lines += ["", "shared causes:"]
-        lines += [
-            f"  {g['check']}: {g['cause']}, on {len(g['operations'])} operations" for g in shared
         ]
     if document["drift"]:
         verdict = "allowed" if document["drift_allowed"] else "fails the run"

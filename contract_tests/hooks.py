@@ -250,53 +250,71 @@ def before_load_schema(context: HookContext, raw_schema: dict[str, Any]) -> None
                 operation["responses"][status] = inlined
 
 
+# Headers that frame the HTTP message rather than carry the API's data: a generated value (an
+# empty or non-numeric Content-Length) is refused by the server's HTTP layer before the API
+# sees the request, which says nothing of the contract.
+_FRAMING_HEADERS = frozenset(
+    {"content-length", "transfer-encoding", "host", "connection", "expect", "te", "upgrade"}
+)
+
+
 @schemathesis.hook
 def map_case(context: HookContext, case: Case) -> Case:
     target = state.target
     if target is None:
         return case
+    if case.headers and any(name.lower() in _FRAMING_HEADERS for name in case.headers):
+        for name in [name for name in case.headers if name.lower() in _FRAMING_HEADERS]:
+            del case.headers[name]
     operation_id = _operation_id(case)
     if operation_id == "create_job" and isinstance(case.body, dict):
-        if _negative_at(case, ParameterLocation.BODY):
-            reduced = one_breach(target, case.body)
-            if reduced is not None:
-                case.body, breach = reduced
-                with state.lock:
-                    state.breaches[case.id] = breach
-        else:
-            body: dict[str, Any] = dict(case.body)
-            job_id = str(body.get("id", ""))
-            if not job_id.startswith(target.job_prefix):
-                job_id = own_job_id(target, job_id)
-            body["id"] = job_id
-            body["backend"] = target.backend
-            if target.s3 is not None:
-                body["storage"] = target.storage_for(job_id, int(body.get("timeout_secs", 60)))
-            case.body = body
+        _map_create(target, case)
     elif operation_id in ("cancel_job", "delete_job"):
-        job_id = str(case.path_parameters.get("job-id", ""))
-        if not job_id.startswith(target.job_prefix) and not _negative_at(
-            case, ParameterLocation.PATH
-        ):
-            with state.lock:
-                if state.accepted:
-                    # A delete takes the oldest job (likely finished); a cancel the newest.
-                    own = (
-                        state.accepted.popleft()
-                        if operation_id == "delete_job"
-                        else state.accepted[-1]
-                    )
-                    case.path_parameters = {**case.path_parameters, "job-id": own}
-                    return case
-        if not job_id.startswith(target.job_prefix):
-            # Never cancel or delete a job this run did not create: name one that cannot exist.
-            case.path_parameters = {
-                **case.path_parameters,
-                "job-id": own_job_id(target, f"absent:{job_id}"),
-            }
+        _map_job_action(target, case, operation_id)
     elif operation_id.startswith("get_backend") and not _negative_at(case, ParameterLocation.PATH):
         case.path_parameters = {**case.path_parameters, "backend_name": target.backend}
     return case
+
+
+def _map_create(target: Target, case: Case) -> None:
+    """A negative body keeps one breach inside a real body; a positive one becomes real."""
+    assert isinstance(case.body, dict)
+    if _negative_at(case, ParameterLocation.BODY):
+        reduced = one_breach(target, case.body)
+        if reduced is not None:
+            case.body, breach = reduced
+            with state.lock:
+                state.breaches[case.id] = breach
+        return
+    body: dict[str, Any] = dict(case.body)
+    job_id = str(body.get("id", ""))
+    if not job_id.startswith(target.job_prefix):
+        job_id = own_job_id(target, job_id)
+    body["id"] = job_id
+    body["backend"] = target.backend
+    if target.s3 is not None:
+        body["storage"] = target.storage_for(job_id, int(body.get("timeout_secs", 60)))
+    case.body = body
+
+
+def _map_job_action(target: Target, case: Case, operation_id: str) -> None:
+    """A cancel or delete names a job of this run: a real one for a positive case, else one that
+    cannot exist. Never a job this run did not create."""
+    job_id = str(case.path_parameters.get("job-id", ""))
+    if job_id.startswith(target.job_prefix):
+        return
+    if not _negative_at(case, ParameterLocation.PATH):
+        with state.lock:
+            if state.accepted:
+                # A delete takes the oldest job (likely finished); a cancel the newest.
+                delete = operation_id == "delete_job"
+                own = state.accepted.popleft() if delete else state.accepted[-1]
+                case.path_parameters = {**case.path_parameters, "job-id": own}
+                return
+    case.path_parameters = {
+        **case.path_parameters,
+        "job-id": own_job_id(target, f"absent:{job_id}"),
+    }
 
 
 @schemathesis.hook
@@ -462,7 +480,7 @@ class CredentialIgnored(Failure):
     """A request with one credential missing or wrong was served."""
 
     code = "ST403"
-    kind_title = "A request with one credential missing or wrong was served"
+    kind_title = "Served with one credential missing or wrong"
     __slots__ = ("probe", "status_code")
 
     def __init__(self, *, operation: str, message: str, probe: str, status_code: int,
@@ -550,8 +568,8 @@ def one_credential_at_a_time(ctx: CheckContext, response: Response, case: Case) 
                 probe=name,
                 status_code=answer.status_code,
                 case_id=probe.id,
-                message=f"`{_probe_header(name)}`: sent with {name} (the other credential "
-                "valid), the request was served; expected 401 or 403",
+                message=f"`{_probe_header(name)}`: {name}, the other credential valid; "
+                "expected 401 or 403",
             )
     return None
 
