@@ -70,8 +70,9 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--report-dir",
         type=Path,
-        default=ROOT / "reports" / "contract",
-        help="where the summary and schemathesis' reports go (default reports/contract)",
+        default=Path("reports") / "contract",
+        help="where the summary and schemathesis' reports go (default reports/contract, "
+        "in the working directory)",
     )
     return parser
 

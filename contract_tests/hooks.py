@@ -15,6 +15,7 @@ import copy
 import hashlib
 import itertools
 import json
+import re
 import threading
 from collections import Counter, deque
 from dataclasses import dataclass, field
@@ -155,8 +156,17 @@ def real_body(target: Target, seed: str, timeout_secs: int = 60) -> dict[str, An
     return body
 
 
-def _ours(path: tuple[str | int, ...]) -> bool:
-    """Whether the create schema marks the rule at ``path`` as ours (not the reference's)."""
+# The spec marks a rule of its own as "Pattern (ours)", "Bounds (ours)": the keywords each means.
+_OURS = {
+    "Pattern": {"pattern"},
+    "Bounds": {"minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum"},
+    "Length": {"minLength", "maxLength"},
+}
+
+
+def _ours(path: tuple[str | int, ...], keyword: str) -> bool:
+    """Whether the create schema marks the rule ``keyword`` at ``path`` as ours (not the
+    reference's)."""
     node: Any = inline_refs({"$ref": f"#{CREATE_BODY}"})
     for part in path:
         if not isinstance(node, dict):
@@ -167,7 +177,10 @@ def _ours(path: tuple[str | int, ...]) -> bool:
         node = properties.get(str(part))
         if node is None:
             return False
-    return isinstance(node, dict) and "(ours)" in str(node.get("description", ""))
+    if not isinstance(node, dict):
+        return False
+    marked = re.findall(r"(\w+) \(ours\)", str(node.get("description", "")))
+    return any(keyword in _OURS.get(word, {keyword}) for word in marked)
 
 
 def _container(body: dict[str, Any], path: tuple[str | int, ...]) -> dict[str, Any] | None:
@@ -214,7 +227,7 @@ def one_breach(target: Target, generated: dict[str, Any]) -> tuple[dict[str, Any
     breach = Breach(
         location="".join(f"/{p}" for p in path),
         keyword=first.keyword,
-        ours=_ours(tuple(p for p in path if not isinstance(p, int))),
+        ours=_ours(tuple(p for p in path if not isinstance(p, int)), first.keyword),
     )
     return body, breach
 
@@ -605,11 +618,10 @@ class stored_after_refusal:  # a check's name is its class name
         }
         stored = sorted(job_id for job_id in listed_jobs(target) if job_id in refused)
         if stored:
-            examples = ", ".join(f"{job_id} (answered {refused[job_id]})" for job_id in stored[:3])
             raise StoredAfterRefusal(
                 operation="POST /v1/jobs",
-                message=f"{len(stored)} jobs listed although every create of their id was "
-                f"refused, e.g. {examples}",
+                message=f"{len(stored)} jobs listed whose every create was refused, e.g. "
+                f"{stored[0]} (answered {', '.join(map(str, refused[stored[0]]))})",
             )
 
 
