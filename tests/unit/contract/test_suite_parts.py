@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
+from schemathesis.baseline import Baseline
+from schemathesis.checks import CHECKS
 
 from contract_tests._report import cause, reproduction
 from contract_tests._target import Identity, Target, missing_variables
 from contract_tests.hooks import CREATE_BODY, Finding, one_breach
 from direct_access_emulator.seaweedfs import S3Settings
-from direct_access_spec import violations
+from direct_access_spec import operations, violations
+from tests.conftest import ROOT
 
 
 @pytest.fixture
@@ -160,3 +164,21 @@ def test_one_cause_on_many_operations_reads_the_same() -> None:
         == cause(second)
         == ('Response violates schema: `/trace`: null is not of type "string"')
     )
+
+
+@pytest.mark.parametrize(
+    "path", sorted((ROOT / "contract_tests" / "baselines").glob("*.json")), ids=lambda p: p.name
+)
+def test_a_committed_baseline_is_schemathesis_format_naming_operations_and_checks(
+    path: Path,
+) -> None:
+    """Each committed baseline loads as schemathesis reads it, names operations of the spec and
+    checks the suite runs, and says why each departure was accepted."""
+    entries = Baseline.load(path).entries
+    assert entries
+    labels = {f"{op.method} {op.path}" for op in operations()}
+    checks = {check.__name__ for check in CHECKS.get_all()}
+    for entry in entries:
+        assert entry.operation in labels, entry
+        assert entry.check in checks, entry
+        assert entry.extra.get("reason"), entry
