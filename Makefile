@@ -88,8 +88,8 @@ format: $(VENV)/.installed ## Format and fix the hand-written code
 typecheck: $(VENV)/.installed ## mypy --strict on hand-written and generated code
 	$(BIN)/mypy
 
-test: lint typecheck check-generated ## Everything CI checks: lint, types, generated code, all tests
-	$(BIN)/pytest
+test: lint typecheck check-generated ## Everything CI checks: lint, types, generated code, all tests, coverage
+	$(BIN)/pytest --cov --cov-report=term
 	$(CONTRACT) -n 25
 
 test-fast: $(VENV)/.installed ## Only the tests, no lint or type checks
@@ -120,5 +120,6 @@ bench: $(VENV)/.installed $(GEN_VENV)/.installed ## Benchmarks: figures and rati
 	$(BIN)/python -m bench $(ARGS)
 
 clean: ## Remove virtualenvs, caches and reports
-	rm -rf $(VENV) $(GEN_VENV) .ruff_cache .mypy_cache .pytest_cache .hypothesis .schemathesis reports
+	rm -rf $(VENV) $(GEN_VENV) .ruff_cache .mypy_cache .pytest_cache .hypothesis .schemathesis reports \
+	  .coverage htmlcov
 	find . -name __pycache__ -type d -prune -exec rm -rf {} +
