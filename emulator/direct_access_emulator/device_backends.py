@@ -43,7 +43,7 @@ def _with_device(backend: BackendConfig, where: str) -> BackendConfig:
         return backend  # no device, or filled in already
     devices = _devices()
     try:
-        device = devices.load_device(backend.device)
+        device = devices.load_device(backend.device).served_as(backend.name)
     except devices.UnknownDevice as error:
         raise ConfigError(f"{where}.device: {error}") from None
     return replace(

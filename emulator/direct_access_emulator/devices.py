@@ -9,7 +9,7 @@ from __future__ import annotations
 import functools
 import json
 import warnings
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -41,6 +41,20 @@ class Device:
     def backend(self) -> FakeBackendV2:
         """The Qiskit backend of this device (built once per process, then shared)."""
         return _backend(self.name)
+
+    def served_as(self, backend: str) -> Device:
+        """The device as backend ``backend`` serves it: its documents carry that backend's name.
+
+        Qiskit tells backends apart by ``backend_name``: two backends on one device (noisy and
+        ideal) must not look alike. The device stays visible in ``emulated_device`` and in the
+        configuration's description.
+        """
+        configuration = dict(self.configuration, backend_name=backend, emulated_device=self.name)
+        about = configuration.get("description")
+        emulated = f"emulates fake device {self.name}"
+        configuration["description"] = f"{about} ({emulated})" if about else emulated.capitalize()
+        properties = dict(self.properties, backend_name=backend, emulated_device=self.name)
+        return replace(self, configuration=configuration, properties=properties)
 
     @property
     def target(self) -> Target:

@@ -172,7 +172,7 @@ def test_a_device_backend_serves_the_device_documents(tmp_path: Path) -> None:
         '[execution]\nexecutor = "aer"\nworkers = 3\n',
     )
     lima, noisy = config.backends
-    device = load_device("fake_lima")
+    device = load_device("fake_lima").served_as("fake_lima")  # documents named as the backend
     assert (lima.name, lima.device, lima.noise, lima.num_qubits) == (
         "fake_lima",
         "fake_lima",

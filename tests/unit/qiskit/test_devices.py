@@ -64,3 +64,24 @@ def test_list_devices_filters_by_size() -> None:
     assert "fake_manila" in small
     assert "fake_washington" not in small
     assert all(load_device(name).num_qubits <= SMALL_DEVICE_QUBITS for name in small[:3])
+
+
+def test_documents_served_for_a_backend_carry_its_name_and_show_the_device() -> None:
+    """Served as backend ``ideal_manila``, fake_manila's documents name that backend, say which
+    device they come from, and are otherwise the package's JSON."""
+    device = load_device("fake_manila")
+    served = device.served_as("ideal_manila")
+    for document, original in (
+        (served.configuration, device.configuration),
+        (served.properties, device.properties),
+    ):
+        assert document["backend_name"] == "ideal_manila"
+        assert document["emulated_device"] == "fake_manila"
+        unchanged = {"backend_name", "emulated_device", "description"}
+        assert {k: v for k, v in document.items() if k not in unchanged} == {
+            k: v for k, v in original.items() if k not in unchanged
+        }
+    assert (
+        served.configuration["description"] == "5 qubit device (emulates fake device fake_manila)"
+    )
+    assert device.configuration["backend_name"] == "ibmq_manila"  # the package's own, untouched
