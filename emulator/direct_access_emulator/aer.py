@@ -40,11 +40,13 @@ class AerExecutor(StorageExecutor):
         return self._pool
 
     async def start(self) -> None:
-        """Start the workers: each imports Qiskit and builds the backends' simulators now, so
-        that the first job does not wait for it."""
+        """Start the workers and wait until they are warm: each imports Qiskit, builds the
+        backends' simulators and runs a small job on each, so that the first job runs as fast
+        as later ones. The app's start-up waits for this: ready means warm."""
         if self._pool is None:
             warm = sorted(set(self._devices.values()))
             self._pool = WorkerPool(self.config.workers, warm_devices=warm)
+            await self._pool.ready()
 
     async def aclose(self) -> None:
         try:

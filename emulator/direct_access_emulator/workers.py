@@ -79,6 +79,29 @@ class WorkerPool:
         for _ in range(size):
             self._idle.put_nowait(self._start_worker())
 
+    async def ready(self) -> None:
+        """Wait until every idle worker has warmed up and can run a job at once.
+
+        Raises `WorkerCrashed` when a worker ended while warming (it could not import Qiskit or
+        build a device's simulator); the pool replaces it, as after any crash.
+        """
+        workers = [self._idle.get_nowait() for _ in range(self._idle.qsize())]
+        outcomes: list[BaseException | None] = [None] * len(workers)
+        try:
+            outcomes = await asyncio.gather(
+                *(worker.wait_warm() for worker in workers), return_exceptions=True
+            )
+        finally:
+            # Every worker goes back (a cancelled wait leaves them to warm on their own).
+            for worker, outcome in zip(workers, outcomes, strict=True):
+                if isinstance(outcome, BaseException):
+                    self._replace_in_background(worker)
+                else:
+                    self._release(worker)
+        failures = [str(outcome) for outcome in outcomes if isinstance(outcome, BaseException)]
+        if failures:
+            raise WorkerCrashed(f"a worker ended while warming up: {failures[0]}")
+
     @property
     def size(self) -> int:
         """The number of workers the pool keeps."""
@@ -261,13 +284,32 @@ class _Worker:
     def __init__(self, process: BaseProcess, connection: Connection) -> None:
         self.process = process
         self.connection = connection
+        self._warming: asyncio.Task[None] | None = None
+
+    async def wait_warm(self) -> None:
+        """Wait for the worker's first message, which says it has warmed up.
+
+        One reading task per worker, shielded: a cancelled waiter must not lose the message.
+        """
+        if self._warming is None:
+            self._warming = asyncio.get_running_loop().create_task(self._read_warm())
+        await asyncio.shield(self._warming)
+
+    async def _read_warm(self) -> None:
+        kind, value = await self._receive()
+        if kind != "ready":
+            raise _WorkerDied(str(value))
 
     async def call(self, request: tuple[Any, ...]) -> tuple[str, Any]:
-        loop = asyncio.get_running_loop()
+        await self.wait_warm()
         try:
             await asyncio.to_thread(self.connection.send, request)
         except (OSError, EOFError) as error:
             raise _WorkerDied from error
+        return await self._receive()
+
+    async def _receive(self) -> tuple[str, Any]:
+        loop = asyncio.get_running_loop()
         readable: asyncio.Future[None] = loop.create_future()
 
         def wake() -> None:
@@ -314,8 +356,15 @@ def _serve(connection: Connection, warm: bool, warm_devices: Sequence[tuple[str,
     """A worker's life: answer run requests until told to stop or the pool goes away."""
     # Ctrl-C reaches the whole process group; the pool decides when its workers end.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    if warm:
-        warm_up(warm_devices)
+    try:
+        if warm:
+            warm_up(warm_devices)
+    except Exception as error:  # reported to the pool, which retires this worker
+        with contextlib.suppress(OSError, EOFError):
+            connection.send(("warm_failed", f"{type(error).__name__}: {error}"))
+        return
+    # The first message: this worker can run a job at once.
+    connection.send(("ready", None))
     while True:
         try:
             request = connection.recv()

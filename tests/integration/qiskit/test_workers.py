@@ -252,3 +252,19 @@ async def test_close_ends_every_worker() -> None:
     assert pool.worker_pids() == frozenset()
     with pytest.raises(RuntimeError, match="closed"):
         await pool.run("late", "sampler", bell_input(5), device="fake_manila", noise=False)
+
+
+async def test_ready_reports_a_worker_that_ended_while_warming_and_replaces_it() -> None:
+    """`ready` waits for warm workers; one that ends while warming is reported as crashed and
+    replaced, and its successor runs jobs."""
+    async with WorkerPool(1, warm_devices=[("fake_manila", True)]) as pool:
+        (pid,) = pool.worker_pids()
+        os.kill(pid, signal.SIGKILL)
+        with pytest.raises(WorkerCrashed, match="ended while warming up"):
+            await pool.ready()
+        outcome = await pool.run(
+            "after", "sampler", bell_input(5), device="fake_manila", noise=False
+        )
+        assert sum(counts(outcome.result).values()) == 5
+        assert pid not in pool.worker_pids()
+        await pool.ready()  # the successor is warm: nothing to wait for, nothing to report
