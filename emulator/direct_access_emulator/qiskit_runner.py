@@ -20,6 +20,7 @@ import numpy as np
 from qiskit import QuantumCircuit, qasm3  # type: ignore[import-untyped,unused-ignore]
 from qiskit.circuit import Qubit  # type: ignore[import-untyped,unused-ignore]
 from qiskit.primitives.containers.estimator_pub import EstimatorPub  # type: ignore[import-untyped,unused-ignore]
+from qiskit.primitives.containers.observables_array import ObservablesArray  # type: ignore[import-untyped,unused-ignore]
 from qiskit.primitives.containers.sampler_pub import SamplerPub  # type: ignore[import-untyped,unused-ignore]
 from qiskit_aer import AerSimulator  # type: ignore[import-untyped,unused-ignore]
 from qiskit_aer.primitives import EstimatorV2, SamplerV2  # type: ignore[import-untyped,unused-ignore]
@@ -333,13 +334,57 @@ def _estimator_pubs(raw: list[Any], settings: _Settings, device: Device) -> list
                 f"pub {index}: precision must be a number > 0, not {pub_precision!r}"
             )
         values = parts[2] if len(parts) > 2 else None
+        observables = _observables(index, parts[1])
+        circuit = _in_device_space(index, circuit, observables.num_qubits, device)
         try:
             pubs.append(
-                EstimatorPub.coerce((circuit, parts[1], _values(values), pub_precision), precision)
+                EstimatorPub.coerce(
+                    (circuit, observables, _values(values), pub_precision), precision
+                )
             )
         except (ValueError, TypeError, KeyError, AttributeError) as error:
             raise JobInputError(f"pub {index}: {error}") from None
     return pubs
+
+
+def _observables(index: int, value: Any) -> ObservablesArray:
+    try:
+        return ObservablesArray.coerce(value)
+    except (ValueError, TypeError, KeyError, AttributeError) as error:
+        raise JobInputError(f"pub {index}: observables: {error}") from None
+
+
+def _in_device_space(
+    index: int, circuit: QuantumCircuit, observable_qubits: int | None, device: Device
+) -> QuantumCircuit:
+    """The circuit as the device runs it: its qubit ``i`` is the device's physical qubit ``i``.
+
+    A circuit on physical qubits (OpenQASM 3 ``$n``, as `qasm3.dumps` writes ISA circuits) loads
+    only as wide as its highest qubit, a QPY circuit as wide as it was built; on a device both
+    live in its full qubit space. Observables over the whole device (`apply_layout` on an ISA
+    circuit gives those) get the circuit widened to it; observables as wide as the circuit fit
+    it as it is. Anything else is a mismatch that the reason explains.
+    """
+    width, full = circuit.num_qubits, device.num_qubits
+    if observable_qubits is None or observable_qubits == width:
+        return circuit
+    if observable_qubits == full and width < full:
+        # Built anew rather than grown: the importer's layout covers only the loaded qubits.
+        widened = QuantumCircuit(
+            [*circuit.qubits, *(Qubit() for _ in range(full - width))],
+            circuit.clbits,
+            *circuit.cregs,
+            name=circuit.name,
+            global_phase=circuit.global_phase,
+            metadata=circuit.metadata,
+        )
+        return widened.compose(circuit, circuit.qubits, circuit.clbits, copy=False)
+    raise JobInputError(
+        f"pub {index}: the observables act on {observable_qubits} qubits, the circuit on "
+        f"{width} (physical qubits 0-{width - 1} of {device.name}'s {full}); give observables "
+        f"on all {full} qubits of the device (SparsePauliOp.apply_layout(isa_circuit.layout)) "
+        f"or on the circuit's {width}"
+    )
 
 
 def _pub_parts(index: int, item: Any, shape: str, maximum: int, *, minimum: int = 1) -> list[Any]:

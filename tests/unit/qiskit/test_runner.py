@@ -11,7 +11,9 @@ import pytest
 from qiskit import QuantumCircuit, qasm3  # type: ignore[import-untyped,unused-ignore]
 from qiskit.circuit import Parameter  # type: ignore[import-untyped,unused-ignore]
 from qiskit.primitives import PrimitiveResult  # type: ignore[import-untyped,unused-ignore]
+from qiskit.primitives.containers.estimator_pub import EstimatorPub  # type: ignore[import-untyped,unused-ignore]
 from qiskit.quantum_info import SparsePauliOp  # type: ignore[import-untyped,unused-ignore]
+from qiskit.transpiler import generate_preset_pass_manager  # type: ignore[import-untyped,unused-ignore]
 from qiskit_aer.primitives import SamplerV2  # type: ignore[import-untyped,unused-ignore]
 from qiskit_ibm_runtime import RuntimeDecoder, RuntimeEncoder  # type: ignore[import-untyped,unused-ignore]
 
@@ -128,6 +130,64 @@ def test_openqasm3_input_runs_like_qpy() -> None:
     from_qpy = run("sampler", {"pubs": [[circuit, None, 300]], "options": seeded}, noise=True)
     assert decoded(from_text)[0].data.c.get_counts() == decoded(from_qpy)[0].data.c.get_counts()
     assert sum(decoded(from_text)[0].data.c.get_counts().values()) == 300
+
+
+def _isa_on(layout: list[int], *, measure: bool = False) -> QuantumCircuit:
+    """A Bell pair transpiled for fake_manila onto the physical qubits ``layout``."""
+    circuit = QuantumCircuit(2)
+    circuit.h(0)
+    circuit.cx(0, 1)
+    if measure:
+        circuit.measure_all()
+    manager = generate_preset_pass_manager(
+        1, backend=load_device(DEVICE).backend(), initial_layout=layout, seed_transpiler=1
+    )
+    return manager.run(circuit)
+
+
+def _as_qrmi_sends(circuit: QuantumCircuit) -> str:
+    """The circuit as OpenQASM 3 on physical qubits, written the way qrmi writes it."""
+    text: str = qasm3.dumps(
+        circuit,
+        disable_constants=True,
+        allow_aliasing=True,
+        experimental=qasm3.ExperimentalFeatures.SWITCH_CASE_V1,
+    )
+    return text
+
+
+BELL_PAULIS = ("ZZ", "XX", "YY", "ZI", "IZ")
+BELL_VALUES = np.array([1.0, 1.0, -1.0, 0.0, 0.0])
+
+
+@pytest.mark.parametrize("layout", [[0, 1], [1, 2], [4, 3]], ids=str)
+def test_physical_qubit_openqasm3_runs_in_the_device_qubit_space(layout: list[int]) -> None:
+    """OpenQASM 3 on physical qubits ($n) with observables laid out over the whole device gives
+    the Bell pair's values, wherever on the device the pair sits."""
+    isa = _isa_on(layout)
+    text = _as_qrmi_sends(isa)
+    assert "$" in text
+    assert qasm3.loads(text).num_qubits < 5 or layout == [4, 3]  # the importer's width
+    laid_out = [SparsePauliOp(p).apply_layout(isa.layout) for p in BELL_PAULIS]
+    observables = EstimatorPub.coerce((isa, laid_out)).observables.tolist()  # as qrmi sends them
+    document = {"pubs": [[text, observables]], "precision": 0.02}
+    document["options"] = {"simulator": {"seed_simulator": 11}}
+    pub = decoded(run("estimator", document))[0]
+    assert np.all(np.abs(pub.data.evs - BELL_VALUES) < 0.05), pub.data.evs
+    sampled = run("sampler", {"pubs": [[_as_qrmi_sends(_isa_on(layout, measure=True)), None, 200]]})
+    assert set(decoded(sampled)[0].data.meas.get_counts()) <= {"00", "11"}
+
+
+def test_qpy_circuit_narrower_than_the_device_takes_device_wide_observables() -> None:
+    """A QPY circuit of fewer qubits than the device runs on its first physical qubits, with
+    observables over the whole device or over the circuit's own qubits."""
+    device_wide = [SparsePauliOp(p).apply_layout([0, 1], num_qubits=5) for p in BELL_PAULIS]
+    narrow = [SparsePauliOp(p) for p in BELL_PAULIS]
+    for observables in (device_wide, narrow):
+        document = {"pubs": [[bell(measure=False), observables]], "precision": 0.02}
+        document["options"] = {"simulator": {"seed_simulator": 11}}
+        pub = decoded(run("estimator", document))[0]
+        assert np.all(np.abs(pub.data.evs - BELL_VALUES) < 0.05), pub.data.evs
 
 
 def test_shots_come_from_pub_then_call_then_options_then_default() -> None:
@@ -378,7 +438,8 @@ def _two_parameters() -> QuantumCircuit:
         pytest.param(
             "estimator",
             {"pubs": [[bell(measure=False), SparsePauliOp("ZZZ")]], "version": 2},
-            "pub 0: The number of qubits of the circuit (2) does not match the number of qubits",
+            "pub 0: the observables act on 3 qubits, the circuit on 2 (physical qubits 0-1 of "
+            "fake_manila's 5); give observables on all 5 qubits of the device",
             id="observable-wider-than-circuit",
         ),
         pytest.param(
