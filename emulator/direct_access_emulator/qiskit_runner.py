@@ -147,32 +147,53 @@ def run_primitive(
     )
 
 
-#: What warming runs on each device: every path a job takes the first time (QPY and OpenQASM 3
-#: circuits, the sampler and the estimator), on one qubit.
-_WARM_QASM = 'OPENQASM 3.0;\ninclude "stdgates.inc";\nbit[1] c;\nrz(0.5) $0;\nc[0] = measure $0;\n'
+#: Two-qubit gates of IBM's devices, one of which a warming circuit uses.
+_TWO_QUBIT_GATES = ("cx", "ecr", "cz")
 
 
 def warm_up(devices: Sequence[tuple[str, bool]] = ()) -> None:
-    """Run a one-qubit sampler and estimator job on each ``(device, noise)`` pair.
+    """Run a small sampler (QPY) and estimator (OpenQASM 3) job on each ``(device, noise)``.
 
-    The first job in a process otherwise pays for imports, parsers, the simulator and the
-    primitives' set-up (seconds, against tenths for later jobs). Without devices, only the
-    OpenQASM 3 parser is loaded.
+    The first job in a process otherwise pays for imports, parsers, the simulator's and the
+    primitives' set-up, and the noise of two-qubit gates: seconds at first, and a first noisy
+    job twice as long as the next. Without devices, only the OpenQASM 3 parser is loaded.
     """
     qasm3.loads("OPENQASM 3.0;")
-    if not devices:
-        return
-    circuit = qasm3.loads(_WARM_QASM)
-    sampler = json.dumps({"pubs": [[circuit, None, 8]], "version": 2}, cls=RuntimeEncoder)
-    estimator = json.dumps(
-        {"pubs": [[_WARM_QASM.replace("c[0] = measure $0;\n", ""), "Z"]], "version": 2},
-        cls=RuntimeEncoder,
-    )
     for device, noise in devices:
-        for program_id, params in (("sampler", sampler), ("estimator", estimator)):
-            # A device without rz refuses the job: its first job warms it instead.
-            with contextlib.suppress(JobInputError):
-                run_primitive(program_id, params, device=device, noise=noise, log_level="error")
+        entangling = _warming_circuit(load_device(device))
+        if entangling is None:
+            continue
+        measured = entangling.copy()
+        measured.measure_all()
+        # The observable as wide as the circuit: over a large device it would not fit in memory.
+        observable = "Z" * entangling.num_qubits
+        jobs = {
+            "sampler": {"pubs": [[measured, None, 100]], "version": 2},
+            "estimator": {"pubs": [[qasm3.dumps(entangling), observable]], "version": 2},
+        }
+        for program_id, params in jobs.items():
+            # Best effort: a job that cannot warm fails the same way, with its reason, when run.
+            with contextlib.suppress(Exception):
+                run_primitive(
+                    program_id,
+                    json.dumps(params, cls=RuntimeEncoder),
+                    device=device,
+                    noise=noise,
+                    log_level="error",
+                )
+
+
+def _warming_circuit(device: Device) -> QuantumCircuit | None:
+    """An entangling ISA circuit on two coupled qubits of ``device`` (None if it has none)."""
+    target = device.target
+    for name in _TWO_QUBIT_GATES:
+        if name in target.operation_names:
+            pair = next(iter(qargs for qargs in target.qargs_for_operation_name(name) if qargs))
+            circuit = QuantumCircuit(max(pair) + 1)
+            circuit.sx(pair[0])
+            circuit.append(target.operation_from_name(name), pair)
+            return circuit
+    return None
 
 
 @dataclass(frozen=True)
