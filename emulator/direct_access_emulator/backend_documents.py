@@ -45,6 +45,8 @@ def backend_configuration(backend: BackendConfig) -> dict[str, Any]:
     return {
         "backend_name": backend.name,
         "backend_version": backend.version,
+        # Qiskit's decoders (qiskit-ibm-runtime's, qrmi's get_backend) require it.
+        "online_date": _PROPERTIES_DATE,
         "n_qubits": qubits,
         "basis_gates": ["ecr", "id", "rz", "sx", "x"],
         "coupling_map": [[q, q + 1] for q in range(qubits - 1)],
