@@ -25,6 +25,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from qiskit import QuantumCircuit  # type: ignore[import-untyped,unused-ignore]
+from qiskit.providers import BackendV2  # type: ignore[import-untyped,unused-ignore]
 from qiskit.quantum_info import SparsePauliOp  # type: ignore[import-untyped,unused-ignore]
 from qiskit.transpiler import generate_preset_pass_manager  # type: ignore[import-untyped,unused-ignore]
 from qiskit_ibm_runtime import RuntimeEncoder  # type: ignore[import-untyped,unused-ignore]
@@ -32,7 +33,7 @@ from typer.testing import CliRunner
 
 from direct_access import Client, JobFailedError, JobStatus, RetryPolicy, Settings
 from direct_access.cli import app as cli_app
-from direct_access.qiskit import Estimator, Sampler
+from direct_access.qiskit import Estimator, Sampler, get_backend
 from direct_access.storage import S3Storage
 from direct_access_emulator.aer import AerExecutor
 from direct_access_emulator.config import BackendConfig, EmulatorConfig, ExecutionConfig
@@ -54,14 +55,14 @@ import os
 from qiskit import QuantumCircuit
 from qiskit.transpiler import generate_preset_pass_manager
 from direct_access import Client
-from direct_access.qiskit import Sampler
+from direct_access.qiskit import Sampler, get_backend
 from direct_access.storage import S3Storage
 
-backend = os.environ.get("DIRECT_ACCESS_BACKEND", "fake_manila")
+name = os.environ.get("DIRECT_ACCESS_BACKEND", "fake_manila")
 with Client.from_env() as client:
-    conf = client.get_backend_configuration(backend)
+    backend = get_backend(client, name)      # a Qiskit BackendV2: gates, coupling, errors, durations
     bell = QuantumCircuit(2); bell.h(0); bell.cx(0, 1); bell.measure_all()
-    isa = generate_preset_pass_manager(1, basis_gates=conf["basis_gates"], coupling_map=conf["coupling_map"]).run(bell)
+    isa = generate_preset_pass_manager(optimization_level=1, backend=backend).run(bell)
     sampler = Sampler(client, backend, storage=S3Storage.from_env(), options={"default_shots": 1000})
     print(sampler.run([isa]).result()[0].data.meas.get_counts())
 """  # noqa: E501 - the README's lines as they are
@@ -228,6 +229,36 @@ def test_estimator_two_observables_within_the_precision_asked(
     assert np.all(np.abs(data.evs - 1.0) < 5 * precision)
 
 
+def test_backend_from_the_service_has_the_device_target_and_runs_jobs(
+    client: Client, storage: S3Storage
+) -> None:
+    """`get_backend` gives a Qiskit BackendV2 named as the Direct Access backend, whose target
+    has fake_manila's coupling, gate errors and durations; a circuit transpiled for it runs
+    through a Sampler given the backend, and the job reports its usage and logs."""
+    backend = get_backend(client, IDEAL)
+    assert isinstance(backend, BackendV2)
+    assert (backend.name, backend.num_qubits) == (IDEAL, 5)
+    device = load_device("fake_manila").target
+    assert set(backend.target["cx"]) == set(device["cx"])
+    for gate, qubits in (("cx", (0, 1)), ("sx", (2,)), ("measure", (3,))):
+        ours, theirs = backend.target[gate][qubits], device[gate][qubits]
+        assert ours.error == pytest.approx(theirs.error)
+        assert ours.duration == pytest.approx(theirs.duration)
+        assert ours.error > 0
+    manager = generate_preset_pass_manager(optimization_level=1, backend=backend)
+    circuit = manager.run(bell())
+    job = Sampler(
+        client, backend, storage=storage, options={"default_shots": 500}, poll_interval=POLL,
+        log_level="info",
+    ).run([circuit])  # fmt: skip
+    assert set(job.result()[0].data.meas.get_counts()) <= {"00", "11"}
+    assert job.error_message() is None
+    usage = job.usage()
+    assert usage is not None
+    assert 0 < usage < 60
+    assert f"job {job.job_id()}: sampler on {IDEAL}" in job.logs()
+
+
 def test_same_seed_gives_the_same_counts(client: Client, storage: S3Storage) -> None:
     """Two noisy jobs with the same seed_simulator return the same counts; another seed differs."""
     circuit = isa(bell())
@@ -269,6 +300,9 @@ def test_non_isa_circuits_fail_with_what_is_wrong(client: Client, storage: S3Sto
         assert caught.value.reason_message is not None
         assert reason in caught.value.reason_message
         assert "transpile" in (caught.value.job.reason_solution or "")
+        assert reason in (job.error_message() or "")  # the same reason, from the job
+        assert reason in job.logs()
+        assert job.usage() is None  # nothing ran
 
 
 def test_malformed_input_fails_with_its_reason_also_in_the_logs(
