@@ -196,6 +196,8 @@ class WorkerPool:
         workers: list[_Worker] = []
         while not self._idle.empty():
             workers.append(self._idle.get_nowait())
+        for worker in workers:
+            await worker.stop_waiting()
         await asyncio.gather(*(asyncio.to_thread(worker.stop) for worker in workers))
         for worker in workers:
             self._forget(worker)
@@ -256,6 +258,7 @@ class WorkerPool:
 
     async def _replace(self, worker: _Worker) -> int | None:
         """Retire an ended worker, start its successor; the old one's exit code."""
+        await worker.stop_waiting()
         exit_code = await asyncio.to_thread(worker.reap)
         self._forget(worker)
         if self._closed:
@@ -296,6 +299,17 @@ class _Worker:
             self._warming = asyncio.get_running_loop().create_task(self._read_warm())
         await asyncio.shield(self._warming)
 
+    async def stop_waiting(self) -> None:
+        """Stop waiting for the warm message; call before the connection is closed.
+
+        A reader left on a closed descriptor would outlive it: the number is reused by the next
+        worker's pipe, whose reader the stale one would then replace or remove.
+        """
+        if self._warming is not None and not self._warming.done():
+            self._warming.cancel()
+            with contextlib.suppress(asyncio.CancelledError, _WorkerDied, OSError):
+                await self._warming
+
     async def _read_warm(self) -> None:
         kind, value = await self._receive()
         if kind != "ready":
@@ -318,8 +332,11 @@ class _Worker:
                 readable.set_result(None)
 
         # Wait on the pipe in the event loop: no thread is held for the length of a simulation.
-        descriptor = self.connection.fileno()
-        loop.add_reader(descriptor, wake)
+        try:
+            descriptor = self.connection.fileno()
+            loop.add_reader(descriptor, wake)
+        except OSError as error:  # the connection is closed: the worker is gone
+            raise _WorkerDied from error
         try:
             await readable
         finally:
