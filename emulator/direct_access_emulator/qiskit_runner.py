@@ -18,7 +18,6 @@ from typing import Any
 
 import numpy as np
 from qiskit import QuantumCircuit, qasm3  # type: ignore[import-untyped,unused-ignore]
-from qiskit.circuit import Qubit  # type: ignore[import-untyped,unused-ignore]
 from qiskit.primitives.containers.estimator_pub import EstimatorPub  # type: ignore[import-untyped,unused-ignore]
 from qiskit.primitives.containers.observables_array import ObservablesArray  # type: ignore[import-untyped,unused-ignore]
 from qiskit.primitives.containers.sampler_pub import SamplerPub  # type: ignore[import-untyped,unused-ignore]
@@ -26,6 +25,7 @@ from qiskit_aer import AerSimulator  # type: ignore[import-untyped,unused-ignore
 from qiskit_aer.primitives import EstimatorV2, SamplerV2  # type: ignore[import-untyped,unused-ignore]
 from qiskit_ibm_runtime import RuntimeDecoder, RuntimeEncoder  # type: ignore[import-untyped,unused-ignore]
 
+from direct_access_emulator.device_circuits import CircuitMismatch, in_device_space, isa_problem
 from direct_access_emulator.devices import Device, UnknownDevice, load_device
 from direct_access_emulator.job_log import JobLog
 from direct_access_emulator.spec_values import LOG_LEVELS
@@ -69,8 +69,6 @@ _NO_EFFECT_OPTIONS = frozenset(
 _SIMULATOR_KEYS = frozenset({"basis_gates", "coupling_map", "noise_model", "seed_simulator"})
 # The device defines basis, coupling and noise, as on the service; these are only reported.
 _IGNORED_SIMULATOR_KEYS = frozenset({"basis_gates", "coupling_map", "noise_model"})
-# A failure reason names this many of the device's qubit pairs: enough to see the pattern.
-_PAIRS_SHOWN = 12
 
 
 class JobInputError(ValueError):
@@ -356,7 +354,10 @@ def _estimator_pubs(raw: list[Any], settings: _Settings, device: Device) -> list
             )
         values = parts[2] if len(parts) > 2 else None
         observables = _observables(index, parts[1])
-        circuit = _in_device_space(index, circuit, observables.num_qubits, device)
+        try:
+            circuit = in_device_space(circuit, observables.num_qubits, device)
+        except CircuitMismatch as error:
+            raise JobInputError(f"pub {index}: {error}") from None
         try:
             pubs.append(
                 EstimatorPub.coerce(
@@ -373,39 +374,6 @@ def _observables(index: int, value: Any) -> ObservablesArray:
         return ObservablesArray.coerce(value)
     except (ValueError, TypeError, KeyError, AttributeError) as error:
         raise JobInputError(f"pub {index}: observables: {error}") from None
-
-
-def _in_device_space(
-    index: int, circuit: QuantumCircuit, observable_qubits: int | None, device: Device
-) -> QuantumCircuit:
-    """The circuit as the device runs it: its qubit ``i`` is the device's physical qubit ``i``.
-
-    A circuit on physical qubits (OpenQASM 3 ``$n``, as `qasm3.dumps` writes ISA circuits) loads
-    only as wide as its highest qubit, a QPY circuit as wide as it was built; on a device both
-    live in its full qubit space. Observables over the whole device (`apply_layout` on an ISA
-    circuit gives those) get the circuit widened to it; observables as wide as the circuit fit
-    it as it is. Anything else is a mismatch that the reason explains.
-    """
-    width, full = circuit.num_qubits, device.num_qubits
-    if observable_qubits is None or observable_qubits == width:
-        return circuit
-    if observable_qubits == full and width < full:
-        # Built anew rather than grown: the importer's layout covers only the loaded qubits.
-        widened = QuantumCircuit(
-            [*circuit.qubits, *(Qubit() for _ in range(full - width))],
-            circuit.clbits,
-            *circuit.cregs,
-            name=circuit.name,
-            global_phase=circuit.global_phase,
-            metadata=circuit.metadata,
-        )
-        return widened.compose(circuit, circuit.qubits, circuit.clbits, copy=False)
-    raise JobInputError(
-        f"pub {index}: the observables act on {observable_qubits} qubits, the circuit on "
-        f"{width} (physical qubits 0-{width - 1} of {device.name}'s {full}); give observables "
-        f"on all {full} qubits of the device (SparsePauliOp.apply_layout(isa_circuit.layout)) "
-        f"or on the circuit's {width}"
-    )
 
 
 def _pub_parts(index: int, item: Any, shape: str, maximum: int, *, minimum: int = 1) -> list[Any]:
@@ -435,58 +403,10 @@ def _circuit(index: int, value: Any, device: Device) -> QuantumCircuit:
             f"pub {index}: circuit must be an OpenQASM 3 string or an encoded QuantumCircuit, "
             f"not {_kind(value)}"
         )
-    problem = _isa_problem(circuit, device)
+    problem = isa_problem(circuit, device)
     if problem:
         raise JobInputError(f"pub {index}: {problem}")
     return circuit
-
-
-def _isa_problem(circuit: QuantumCircuit, device: Device) -> str | None:
-    if circuit.num_qubits > device.num_qubits:
-        return (
-            f"circuit has {circuit.num_qubits} qubits, more than {device.name}'s "
-            f"{device.num_qubits}"
-        )
-    physical = {qubit: index for index, qubit in enumerate(circuit.qubits)}
-    return _instructions_problem(circuit, physical, device)
-
-
-def _instructions_problem(
-    circuit: QuantumCircuit, physical: Mapping[Qubit, int], device: Device
-) -> str | None:
-    target = device.target
-    for instruction in circuit.data:
-        operation = instruction.operation
-        name = operation.name
-        qubits = tuple(physical[qubit] for qubit in instruction.qubits)
-        if name not in {"barrier", "store"} and not target.instruction_supported(name, qubits):
-            return _unsupported(name, qubits, device)
-        for block in getattr(operation, "blocks", ()):
-            inner = dict(zip(block.qubits, qubits, strict=True))
-            problem = _instructions_problem(block, inner, device)
-            if problem:
-                return problem
-    return None
-
-
-def _unsupported(name: str, qubits: tuple[int, ...], device: Device) -> str:
-    target = device.target
-    on = f"qubit {qubits[0]}" if len(qubits) == 1 else f"qubits {qubits}"
-    if name not in target.operation_names:
-        basis = ", ".join(sorted(target.operation_names))
-        return (
-            f"gate {name!r} on {on} is not in {device.name}'s basis ({basis}); "
-            f"transpile the circuit for the backend first"
-        )
-    if len(qubits) == 2:
-        pairs = sorted(pair for pair in target[name] if pair is not None)
-        shown = ", ".join(str(pair) for pair in pairs[:_PAIRS_SHOWN])
-        more = f", ... {len(pairs) - _PAIRS_SHOWN} more" if len(pairs) > _PAIRS_SHOWN else ""
-        return (
-            f"gate {name!r} on {on} is not on {device.name}'s coupling map "
-            f"({name} pairs: {shown}{more}); transpile the circuit for the backend first"
-        )
-    return f"gate {name!r} on {on} is not supported by {device.name}"
 
 
 @functools.cache
