@@ -16,7 +16,6 @@ from direct_access_emulator.executor import (
     ExecutionResult,
     StorageExecutor,
 )
-from direct_access_emulator.job_log import JobLog
 from direct_access_emulator.qiskit_runner import JobInputError
 from direct_access_emulator.workers import JobCancelled, WorkerCrashed, WorkerError, WorkerPool
 
@@ -56,48 +55,41 @@ class AerExecutor(StorageExecutor):
             await super().aclose()
 
     async def execute(self, request: ExecutionRequest) -> ExecutionResult:
+        """Run the job in a worker; its log gets the worker's lines, the runner writes it."""
         device, noise = self._devices[request.backend]
-        log = JobLog(request.log_level)
+        log = request.log
         mode = "with its noise model" if noise else "ideally"
         log.add(
             "info",
             f"job {request.job_id}: {request.program_id} on {request.backend} "
             f"(device {device}, simulated {mode})",
         )
+        self._check_request(request)
+        raw = await self._get_input(request.input_url)
+        log.add("debug", f"input: {len(raw)} bytes")
         try:
-            self._check_request(request)
-            raw = await self._get_input(request.input_url)
-            log.add("debug", f"input: {len(raw)} bytes")
-            try:
-                text = raw.decode("utf-8")
-            except UnicodeDecodeError:
-                raise ExecutionFailed(reasons.input_not_json("it is not UTF-8 text")) from None
-            await self.start()
-            assert self._pool is not None  # noqa: S101 - start() made it
-            try:
-                outcome = await self._pool.run(
-                    request.job_id,
-                    request.program_id,
-                    text,
-                    device=device,
-                    noise=noise,
-                    log_level=request.log_level,
-                )
-            except JobInputError as error:
-                raise ExecutionFailed(
-                    reasons.input_not_runnable(request.backend, error.reason)
-                ) from None
-            except (WorkerCrashed, JobCancelled) as error:
-                raise ExecutionFailed(reasons.simulation_crashed(str(error))) from None
-            except WorkerError as error:
-                raise ExecutionFailed(reasons.simulation_failed(str(error))) from None
-        except ExecutionFailed as failure:
-            log.add("error", failure.reason.message)
-            await self._write_logs_quietly(request, log.text())
-            raise
-        await self._put(request.results_url, "results", outcome.result.encode(), "application/json")
-        if request.logs_url is not None:
-            await self._put(
-                request.logs_url, "logs", log.text(outcome.log_lines).encode(), "text/plain"
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError:
+            raise ExecutionFailed(reasons.input_not_json("it is not UTF-8 text")) from None
+        await self.start()
+        assert self._pool is not None  # noqa: S101 - start() made it
+        try:
+            outcome = await self._pool.run(
+                request.job_id,
+                request.program_id,
+                text,
+                device=device,
+                noise=noise,
+                log_level=request.log_level,
             )
+        except JobInputError as error:
+            raise ExecutionFailed(
+                reasons.input_not_runnable(request.backend, error.reason)
+            ) from None
+        except (WorkerCrashed, JobCancelled) as error:
+            raise ExecutionFailed(reasons.simulation_crashed(str(error))) from None
+        except WorkerError as error:
+            raise ExecutionFailed(reasons.simulation_failed(str(error))) from None
+        log.lines.extend(outcome.log_lines)
+        await self._put(request.results_url, "results", outcome.result.encode(), "application/json")
         return ExecutionResult(quantum_nanoseconds=outcome.quantum_nanoseconds)

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Protocol, runtime_checkable
 from urllib.parse import urlsplit
 
@@ -20,6 +20,7 @@ import httpx
 
 from direct_access_emulator import reasons
 from direct_access_emulator.config import ExecutionConfig
+from direct_access_emulator.job_log import JobLog
 from direct_access_emulator.reasons import Reason
 
 __all__ = [
@@ -27,6 +28,7 @@ __all__ = [
     "ExecutionRequest",
     "ExecutionResult",
     "Executor",
+    "LogWritingExecutor",
     "StartableExecutor",
     "StorageExecutor",
     "storage_urls",
@@ -47,6 +49,12 @@ class ExecutionRequest:
     input_url: str
     results_url: str
     logs_url: str | None
+    #: The job's log at its level: the executor adds its lines, the runner writes it at the
+    #: job's end, whichever end that is (completed, failed, cancelled, timed out).
+    log: JobLog = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "log", JobLog(self.log_level))
 
 
 @dataclass(frozen=True)
@@ -73,6 +81,15 @@ class Executor(Protocol):
 
     async def aclose(self) -> None:
         """Release resources (connections, worker processes)."""
+        ...
+
+
+@runtime_checkable
+class LogWritingExecutor(Executor, Protocol):
+    """An executor that can write a job's log through its logs URL."""
+
+    async def write_logs(self, request: ExecutionRequest, *, required: bool) -> None:
+        """Write ``request.log``; ``required``: a failure raises `ExecutionFailed`."""
         ...
 
 
@@ -188,15 +205,20 @@ class StorageExecutor:
                 reasons.write_failed(role, f"storage answered {response.status_code}")
             )
 
-    async def _write_logs_quietly(self, request: ExecutionRequest, text: str) -> None:
-        """Write the logs of a failed job; a failure to write them is not worth reporting."""
+    async def write_logs(self, request: ExecutionRequest, *, required: bool) -> None:
+        """Write the job's log through its logs URL, if it has one.
+
+        ``required`` (a completed job): a failure raises `ExecutionFailed`. Otherwise the job
+        already ended for a better reason, and a failure to write is not worth reporting.
+        """
         if request.logs_url is None:
             return
         try:
             self._check_host("logs", request.logs_url)
-            await self._put(request.logs_url, "logs", text.encode(), "text/plain")
+            await self._put(request.logs_url, "logs", request.log.text().encode(), "text/plain")
         except ExecutionFailed:
-            return  # the job already failed for a better reason
+            if required:
+                raise
 
 
 def _describe(error: Exception) -> str:

@@ -11,11 +11,13 @@ import asyncio
 import logging
 from collections.abc import Callable
 
-from direct_access_emulator.core import Job, JobService
+from direct_access_emulator import reasons
+from direct_access_emulator.core import Job, JobService, JobStatus
 from direct_access_emulator.executor import (
     ExecutionFailed,
     ExecutionRequest,
     Executor,
+    LogWritingExecutor,
     storage_urls,
 )
 from direct_access_emulator.reasons import EXECUTOR_FAILED
@@ -24,6 +26,8 @@ __all__ = ["JobRunner"]
 
 # Timers beyond this would overflow the event loop's clock; nothing runs that long anyway.
 _MAX_TIMEOUT_SECS = 10**8
+# How long writing a job's log may take at its end.
+_LOG_WRITE_TIMEOUT_SECS = 5.0
 
 _log = logging.getLogger("direct_access_emulator")
 
@@ -81,20 +85,55 @@ class JobRunner:
             results_url=results_url,
             logs_url=logs_url,
         )
+        # Every end writes the job's log, with why it ended, before the job shows that end
+        # (a cancel on request shows at once: its log follows within moments).
+        log = request.log
         try:
             async with asyncio.timeout(min(job.timeout_secs, _MAX_TIMEOUT_SECS)):
                 result = await self.executor.execute(request)
         except TimeoutError:
+            log.add("error", reasons.timed_out(job.timeout_secs).message)
+            await self._write_logs(request)
             self.service.time_out(job.instance, job.id)
         except ExecutionFailed as failure:
+            log.add("error", failure.reason.message)
+            await self._write_logs(request)
             self.service.fail(job.instance, job.id, failure.reason)
         except asyncio.CancelledError:
+            ended = self.service.store.get(job.instance, job.id)
+            if ended is not None and ended.status is JobStatus.CANCELLED:
+                log.add("warning", f"job {job.id}: cancelled on request")
+            else:
+                log.add("error", reasons.RESTARTED.message)  # the emulator is stopping
+            await self._write_logs(request)
             raise
         except Exception:
             _log.exception("executor error in job %s", job.id)
+            log.add("error", EXECUTOR_FAILED.message)
+            await self._write_logs(request)
             self.service.fail(job.instance, job.id, EXECUTOR_FAILED)
         else:
+            log.add("info", f"job {job.id}: completed")
+            try:
+                await self._write_logs(request, required=True)
+            except ExecutionFailed as failure:
+                self.service.fail(job.instance, job.id, failure.reason)
+                return
             self.service.complete(job.instance, job.id, result.quantum_nanoseconds)
+
+    async def _write_logs(self, request: ExecutionRequest, *, required: bool = False) -> None:
+        """Write the job's log if the executor can; bounded, since a cancelled job's task
+        must end soon (and the emulator's shutdown waits for it)."""
+        if not isinstance(self.executor, LogWritingExecutor):
+            return
+        try:
+            async with asyncio.timeout(_LOG_WRITE_TIMEOUT_SECS):
+                await self.executor.write_logs(request, required=required)
+        except TimeoutError:
+            if required:
+                raise ExecutionFailed(
+                    reasons.write_failed("logs", "storage did not answer in time")
+                ) from None
 
     async def aclose(self) -> None:
         """Cancel every running job's task and wait for them."""

@@ -231,15 +231,7 @@ class DirectAccessPrimitiveJob(BasePrimitiveJob):  # type: ignore[misc,unused-ig
         """The job's log text, written by the service for every end (completed, failed,
         cancelled, timed out); empty when it wrote none. Waits for the end."""
         self._future.exception()  # the end, whichever it is
-        if self._logs is None:
-            self._logs = ""
-            if self._final is not None and self._storage is not None:
-                # Logs are optional: the service may have written none.
-                with contextlib.suppress(StorageError):
-                    self._logs = self._storage.logs_for(
-                        self.job_id(), timeout=_FAILED_LOGS_TIMEOUT_SECS
-                    )
-        return self._logs
+        return self._logs or ""
 
     def usage(self) -> float | None:
         """Quantum execution time in seconds, as the service reports it (None when it does
@@ -248,6 +240,16 @@ class DirectAccessPrimitiveJob(BasePrimitiveJob):  # type: ignore[misc,unused-ig
         usage = None if self._final is None else self._final.usage
         nanoseconds = getattr(usage, "quantum_nanoseconds", None)
         return nanoseconds / 1e9 if isinstance(nanoseconds, int) else None
+
+    def _read_logs(self) -> str:
+        """The logs of a job that did not complete (`Client.run` reads only a completed job's),
+        read when its end is seen, before `Client.run` removes its objects."""
+        if self._storage is None:
+            return ""
+        # Logs are optional: the service may have written none.
+        with contextlib.suppress(StorageError):
+            return self._storage.logs_for(self.job_id(), timeout=_FAILED_LOGS_TIMEOUT_SECS)
+        return ""
 
     def status(self) -> QiskitJobStatus:
         """The job's status in Qiskit's terms (from the last poll)."""
@@ -286,6 +288,8 @@ class DirectAccessPrimitiveJob(BasePrimitiveJob):  # type: ignore[misc,unused-ig
             self._submitted = True
             self._status = _QISKIT_STATUS.get(job.status, self._status)
             cancel = first and self._cancel_requested and job.status is JobStatus.RUNNING
+        if job.status in (JobStatus.FAILED, JobStatus.CANCELLED) and self._logs is None:
+            self._logs = self._read_logs()
         if cancel:
             # Requested before the job was known to be submitted: cancel it now.
             self.cancel()

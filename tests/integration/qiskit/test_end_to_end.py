@@ -360,6 +360,7 @@ def test_cancel_ends_a_long_simulation_within_a_second(
         job.result()
     assert caught.value.job.status is JobStatus.CANCELLED
     assert job.cancelled()
+    assert f"WARNING job {job.job_id()}: cancelled on request" in job.logs()
     # The pool is back to two workers, one of them new.
     after = _full_pool(pool)
     assert busy not in after
@@ -391,6 +392,7 @@ def test_timeout_ends_a_long_simulation(
                 wait_timeout=30,
                 poll_interval=POLL,
                 job_id=job_id,
+                keep_objects=True,  # the logs are read below
             )
         except BaseException as error:  # handed to the test thread
             outcome.append(error)
@@ -406,6 +408,8 @@ def test_timeout_ends_a_long_simulation(
     assert isinstance(error, JobFailedError)
     assert error.job.status is JobStatus.CANCELLED
     assert "exceeded its timeout of 2 seconds" in (error.reason_message or "")
+    # The logs say why it ended too, also for a timed-out job.
+    assert "ERROR The job exceeded its timeout of 2 seconds" in storage.logs_for(job_id, timeout=10)
 
 
 def test_twenty_jobs_at_once_on_five_lanes_all_complete(

@@ -32,7 +32,7 @@ from direct_access.qiskit import encode_params
 from direct_access.storage import S3Storage
 from direct_access_emulator.config import BackendConfig, EmulatorConfig, ExecutionConfig
 from direct_access_emulator.devices import load_device
-from direct_access_emulator.storage import S3Settings
+from direct_access_emulator.seaweedfs import S3Settings
 from direct_access_emulator.testing import RunningEmulator, serve
 
 IDEAL = "ideal_manila"
