@@ -42,6 +42,7 @@ from direct_access_emulator.seaweedfs import S3Settings
 from direct_access_emulator.testing import RunningEmulator, serve
 from direct_access_emulator.workers import WorkerPool
 from tests.integration.emulator.support import Cli
+from tests.integration.qiskit.circuits import bell
 
 #: The backends: as the default aer config has it (noisy, named as the device), and ideal.
 NOISY = "fake_manila"
@@ -102,16 +103,6 @@ def isa(circuit: QuantumCircuit) -> QuantumCircuit:
         1, basis_gates=conf["basis_gates"], coupling_map=conf["coupling_map"], seed_transpiler=1
     )
     return manager.run(circuit)
-
-
-def bell(*, measure: bool = True) -> QuantumCircuit:
-    """A Bell pair (H, CX), not yet transpiled."""
-    circuit = QuantumCircuit(2)
-    circuit.h(0)
-    circuit.cx(0, 1)
-    if measure:
-        circuit.measure_all()
-    return circuit
 
 
 def long_circuit() -> QuantumCircuit:

@@ -15,7 +15,6 @@ from typing import Any
 
 import numpy as np
 import pytest
-from qiskit import QuantumCircuit  # type: ignore[import-untyped,unused-ignore]
 from qiskit.quantum_info import SparsePauliOp  # type: ignore[import-untyped,unused-ignore]
 from qiskit.transpiler import generate_preset_pass_manager  # type: ignore[import-untyped,unused-ignore]
 
@@ -34,6 +33,7 @@ from direct_access_emulator.config import BackendConfig, EmulatorConfig, Executi
 from direct_access_emulator.devices import load_device
 from direct_access_emulator.seaweedfs import S3Settings
 from direct_access_emulator.testing import RunningEmulator, serve
+from tests.integration.qiskit.circuits import bell
 
 IDEAL = "ideal_manila"
 NOISY = "fake_manila"
@@ -79,20 +79,11 @@ def resource(emulator: RunningEmulator, s3: S3Settings) -> Iterator[Any]:
         yield found
 
 
-def _bell(*, measure: bool) -> QuantumCircuit:
-    circuit = QuantumCircuit(2)
-    circuit.h(0)
-    circuit.cx(0, 1)
-    if measure:
-        circuit.measure_all()
-    return circuit
-
-
 def test_qrmi_estimator_gives_the_bell_pair_expectation_values(resource: Any) -> None:
     """qrmi's EstimatorV2, the standard way (transpile for `get_backend`, `apply_layout` on the
     observables): ZZ, XX are +1, YY -1, ZI, IZ 0, within 0.05 at precision 0.02."""
     manager = generate_preset_pass_manager(optimization_level=1, backend=get_backend(resource))
-    isa = manager.run(_bell(measure=False))
+    isa = manager.run(bell(measure=False))
     paulis = ("ZZ", "XX", "YY", "ZI", "IZ")
     observables = [SparsePauliOp(label).apply_layout(isa.layout) for label in paulis]
     assert observables[0].num_qubits == 5  # over the whole device; the circuit sends `$n` qubits
@@ -107,7 +98,7 @@ def test_qrmi_estimator_gives_the_bell_pair_expectation_values(resource: Any) ->
 def test_qrmi_sampler_gives_bell_counts(resource: Any) -> None:
     """qrmi's SamplerV2 on an ISA Bell circuit: 00 and 11 only, all shots."""
     manager = generate_preset_pass_manager(optimization_level=1, backend=get_backend(resource))
-    job = SamplerV2(resource).run([manager.run(_bell(measure=True))], shots=1000)
+    job = SamplerV2(resource).run([manager.run(bell(measure=True))], shots=1000)
     counts = job.result()[0].data.meas.get_counts()
     assert set(counts) <= {"00", "11"}
     assert sum(counts.values()) == 1000
@@ -139,9 +130,7 @@ def test_first_job_after_start_is_at_most_twice_as_slow_as_later_ones(s3: S3Sett
     )
     storage = S3Storage(s3.endpoint, s3.bucket, s3.region, s3.access_key_id, s3.secret_access_key)
     manager = generate_preset_pass_manager(1, backend=load_device("fake_manila").backend())
-    params = encode_params(
-        {"pubs": [(manager.run(_bell(measure=True)), None, 20000)], "version": 2}
-    )
+    params = encode_params({"pubs": [(manager.run(bell(measure=True)), None, 20000)], "version": 2})
     durations = []
     with serve(config) as running, Client(Settings.from_env(running.env())) as client:
         for _ in range(5):
