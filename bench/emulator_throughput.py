@@ -123,8 +123,13 @@ class _Cells:
         spec: LoadSpec,
         note: str,
     ) -> None:
-        measured = self.measure(spec)
-        base = self.measure(replace(spec, port=baseline.served.port, headers=baseline.headers))
+        # Two halves in the order emulator, baseline, baseline, emulator: on a shared machine the
+        # load drifts within a cell, and this order cancels a steady drift from the ratio.
+        half = replace(spec, seconds=spec.seconds / 2)
+        base_half = replace(half, port=baseline.served.port, headers=baseline.headers)
+        first, base_first = self.measure(half), self.measure(base_half)
+        base_second, second = self.measure(base_half), self.measure(half)
+        measured, base = _merged(first, second), _merged(base_first, base_second)
         notes = (
             f"p50/p99 {_ms(measured.percentile(0.5))}/{_ms(measured.percentile(0.99))} ms "
             f"vs {_ms(base.percentile(0.5))}/{_ms(base.percentile(0.99))} ms; "
@@ -161,6 +166,21 @@ class _Cells:
                 self.measure(spec)
             figure = replace(figure, profile=top_entries(profile))
         self.results.add(figure)
+
+
+def _merged(first: LoadResult, second: LoadResult) -> LoadResult:
+    """Two measurements of one cell as one: requests over the summed time, all latencies."""
+    statuses = dict(first.statuses)
+    for status, count in second.statuses.items():
+        statuses[status] = statuses.get(status, 0) + count
+    return LoadResult(
+        requests=first.requests + second.requests,
+        errors=first.errors + second.errors,
+        elapsed=first.elapsed + second.elapsed,
+        latencies=first.latencies + second.latencies,
+        statuses=statuses,
+        first_error=first.first_error or second.first_error,
+    )
 
 
 def run(sizes: Sizes, results: Results) -> None:
