@@ -10,7 +10,7 @@ import httpx
 import pytest
 
 from direct_access_emulator.app import create_app
-from direct_access_emulator.config import EmulatorConfig
+from direct_access_emulator.config import EmulatorConfig, FaultConfig, OperationFaults
 from direct_access_emulator.core import JobService
 from direct_access_emulator.executor import ExecutionRequest, ExecutionResult
 from direct_access_spec import violations
@@ -103,3 +103,34 @@ async def test_an_injected_executor_runs_the_jobs() -> None:
     assert job["usage"] == {"quantum_nanoseconds": 42}
     assert executor.requests[0].log_level == "debug"
     assert executor.requests[0].logs_url is None
+
+
+@pytest.mark.anyio
+async def test_in_process_a_drop_after_commit_answers_503_and_the_job_exists() -> None:
+    """Without a server that can drop connections (ASGI in process), the lost answer is a 503."""
+    faults = FaultConfig(operations={"create_job": OperationFaults(drop_after_commit=1.0)})
+    config = EmulatorConfig(faults=faults)
+    app = create_app(config, executor=_RecordingExecutor())
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://emulator") as client:
+        token = await client.post(
+            "/identity/token",
+            data={"grant_type": "urn:ibm:params:oauth:grant-type:apikey", "apikey": "da-dev-key-1"},
+        )
+        client.headers["Authorization"] = f"Bearer {token.json()['access_token']}"
+        client.headers["Service-CRN"] = config.instances[0].crn
+        url = "http://127.0.0.1:9/{}"
+        body = {
+            "id": "committed",
+            "program_id": "sampler",
+            "backend": "fake_backend",
+            "timeout_secs": 5,
+            "storage": {
+                "input": {"type": "s3_compatible", "presigned_url": url.format("i")},
+                "results": {"type": "s3_compatible", "presigned_url": url.format("r")},
+            },
+        }
+        lost = await client.post("/v1/jobs", json=body)
+        assert lost.status_code == 503
+        assert not violations("/components/schemas/ErrorResponse", lost.json())
+        assert (await client.get("/v1/jobs/committed")).status_code == 200
