@@ -214,9 +214,9 @@ def _finish(  # noqa: PLR0917 - the run's parts, each named at the one call
     from schemathesis.cli.constants import ExitCode  # noqa: PLC0415
     from schemathesis.core.version import SCHEMATHESIS_VERSION  # noqa: PLC0415
 
+    from contract_tests._cases import state  # noqa: PLC0415
     from contract_tests._report import RunFacts, write_reports  # noqa: PLC0415
     from contract_tests._target import Sweep, sweep  # noqa: PLC0415
-    from contract_tests.hooks import state  # noqa: PLC0415
 
     assert state.target is not None
     cleanup = Sweep()

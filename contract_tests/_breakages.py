@@ -186,21 +186,42 @@ def _bad_timeout(document: dict[str, Any] | None) -> bool:
     return document is not None and not (isinstance(value, int) and value >= 1)
 
 
-def _accepts_invalid_body(app: ASGIApp, breakage: Breakage) -> ASGIApp:
-    """A create whose `timeout_secs` breaks its bounds is answered 202 (and not stored)."""
+# What a create breakage does with a create's body and the app's answer to it: the answer sent.
+CreateRewrite = Callable[[ASGIApp, Scope, bytes, Answer], Awaitable[Answer]]
 
-    async def broken(scope: Scope, receive: Receive, send: Send) -> None:
-        if not _create(scope):
-            await app(scope, receive, send)
-            return
-        body = await _read(receive)
-        start, answer = await _collect(app, scope, _replay(body))
-        status, headers = start["status"], list(start.get("headers", []))
-        if status == 422 and _bad_timeout(_document(body)):
-            status, headers, answer = 202, [], b""
-        await _answer(send, status, headers, answer)
 
-    return broken
+def _on_create(rewrite: Callable[[], CreateRewrite]) -> Callable[[ASGIApp, Breakage], ASGIApp]:
+    """A breakage of creates: the app answers the create, then ``rewrite()`` (one per app, so
+    that it may keep state) sees the body and the answer and returns the answer sent."""
+
+    def build(app: ASGIApp, breakage: Breakage) -> ASGIApp:
+        change = rewrite()
+
+        async def broken(scope: Scope, receive: Receive, send: Send) -> None:
+            if not _create(scope):
+                await app(scope, receive, send)
+                return
+            body = await _read(receive)
+            start, answer = await _collect(app, scope, _replay(body))
+            sent = (start["status"], list(start.get("headers", [])), answer)
+            await _answer(send, *await change(app, scope, body, sent))
+
+        return broken
+
+    return build
+
+
+def _answers_202() -> CreateRewrite:
+    async def change(app: ASGIApp, scope: Scope, body: bytes, answer: Answer) -> Answer:
+        if answer[0] == 422 and _bad_timeout(_document(body)):
+            return 202, [], b""
+        return answer
+
+    return change
+
+
+# A create whose `timeout_secs` breaks its bounds is answered 202 (and not stored).
+_accepts_invalid_body = _on_create(_answers_202)
 
 
 _CREATE_FIELDS = frozenset({"id", "program_id", "backend", "log_level", "timeout_secs", "storage"})
@@ -235,29 +256,27 @@ def _lenient_create(app: ASGIApp, breakage: Breakage) -> ASGIApp:
     return broken
 
 
-def _stores_refused_job(app: ASGIApp, breakage: Breakage) -> ASGIApp:
-    """A create refused with 422 is stored all the same, its body repaired from the last create
-    that succeeded (the refusal is what the client sees)."""
+def _stores_anyway() -> CreateRewrite:
     last_good: dict[str, Any] = {}
 
-    async def broken(scope: Scope, receive: Receive, send: Send) -> None:
-        if not _create(scope):
-            await app(scope, receive, send)
-            return
-        body = await _read(receive)
-        start, answer = await _collect(app, scope, _replay(body))
+    async def change(app: ASGIApp, scope: Scope, body: bytes, answer: Answer) -> Answer:
         document = _document(body)
-        if start["status"] == 204 and document is not None:
+        if answer[0] == 204 and document is not None:
             last_good.clear()
             last_good.update(document)
-        elif start["status"] == 422 and document is not None and last_good:
+        elif answer[0] == 422 and document is not None and last_good:
             job_id = document.get("id")
             if isinstance(job_id, str) and job_id != last_good.get("id"):
                 repaired = json.dumps({**last_good, "id": job_id}).encode()
                 await _collect(app, scope, _replay(repaired))
-        await _answer(send, start["status"], list(start.get("headers", [])), answer)
+        return answer
 
-    return broken
+    return change
+
+
+# A create refused with 422 is stored all the same, its body repaired from the last create that
+# succeeded (the refusal is what the client sees).
+_stores_refused_job = _on_create(_stores_anyway)
 
 
 def _ignores_service_crn(app: ASGIApp, breakage: Breakage) -> ASGIApp:
@@ -347,31 +366,43 @@ def _ignores_token(app: ASGIApp, breakage: Breakage) -> ASGIApp:
 
 
 def _leaks_other_instance(app: ASGIApp, breakage: Breakage) -> ASGIApp:
-    """Another instance's jobs are visible: a job it owns is returned instead of 404, and a list
-    of jobs holds every instance's."""
+    """Another instance's jobs are visible: a job it owns is returned instead of 404 (its owner's
+    last answer, as through a cache shared by instances, else read again as each instance), and
+    a list of jobs holds every instance's."""
+    owners_answers: dict[str, Answer] = {}
 
-    async def as_other_instances(scope: Scope, receive: Receive, answer: Answer) -> Answer:
-        if _list_jobs(scope):
-            if answer[0] != 200:
-                return answer
-            document = json.loads(answer[2])
-            jobs = list(document.get("jobs") or [])
-            seen = {job.get("id") for job in jobs}
-            for identity in breakage.identities:
-                again, body = await _collect(app, _with_headers(scope, identity), receive)
-                if again["status"] == 200:
-                    for job in json.loads(body).get("jobs") or []:
-                        if job.get("id") not in seen:
-                            jobs.append(job)
-                            seen.add(job.get("id"))
-            return answer[0], answer[1], json.dumps({**document, "jobs": jobs}).encode()
+    async def every_instances_list(scope: Scope, receive: Receive, answer: Answer) -> Answer:
+        if answer[0] != 200:
+            return answer
+        document = json.loads(answer[2])
+        jobs = list(document.get("jobs") or [])
+        listed = {job.get("id") for job in jobs}
+        for identity in breakage.identities:
+            again, body = await _collect(app, _with_headers(scope, identity), receive)
+            if again["status"] == 200:
+                for job in json.loads(body).get("jobs") or []:
+                    if job.get("id") not in listed:
+                        jobs.append(job)
+                        listed.add(job.get("id"))
+        return answer[0], answer[1], json.dumps({**document, "jobs": jobs}).encode()
+
+    async def anyones_job(scope: Scope, receive: Receive, answer: Answer) -> Answer:
+        if answer[0] == 200:
+            owners_answers[scope["path"]] = answer
         if answer[0] != 404:
             return answer
+        if scope["path"] in owners_answers:
+            return owners_answers[scope["path"]]
         for identity in breakage.identities:
             again, body = await _collect(app, _with_headers(scope, identity), receive)
             if again["status"] == 200:
                 return 200, list(again.get("headers", [])), body
         return answer
+
+    async def as_other_instances(scope: Scope, receive: Receive, answer: Answer) -> Answer:
+        if _list_jobs(scope):
+            return await every_instances_list(scope, receive, answer)
+        return await anyones_job(scope, receive, answer)
 
     return _rewriting(lambda scope: _get_job(scope) or _list_jobs(scope), as_other_instances)(
         app, breakage

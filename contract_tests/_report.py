@@ -16,8 +16,8 @@ from pathlib import Path
 from typing import Any
 from xml.etree import ElementTree
 
+from contract_tests._cases import Finding, RunRecord
 from contract_tests._target import Sweep, Target
-from contract_tests.hooks import Finding, RunRecord
 
 __all__ = ["RunFacts", "scrub", "write_reports"]
 
