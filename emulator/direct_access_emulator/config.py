@@ -29,6 +29,7 @@ __all__ = [
     "AuthConfig",
     "BackendConfig",
     "ConfigError",
+    "DriftConfig",
     "EmulatorConfig",
     "ExecutionConfig",
     "FaultConfig",
@@ -264,6 +265,24 @@ class FaultConfig:
 
 
 @dataclass(frozen=True)
+class DriftConfig:
+    """Answers like a newer deployment than the spec (see
+    docs/api-notes.md, "Where deployments differ from the reference")."""
+
+    metrics: bool = field(
+        default=False,
+        metadata=_doc(
+            "jobs carry `metrics` (not in the spec: strict clients\n"
+            "and the contract suite name it as drift)"
+        ),
+    )
+    metrics_lag_secs: float = field(
+        default=1.0,
+        metadata=_doc("Completed is shown this long before metrics hold\nthe execution time"),
+    )
+
+
+@dataclass(frozen=True)
 class EmulatorConfig:
     """Everything the emulator can be told; the defaults need no file."""
 
@@ -286,6 +305,9 @@ class EmulatorConfig:
     )
     faults: FaultConfig = field(
         default_factory=FaultConfig, metadata=_doc("off by default", section=True)
+    )
+    drift: DriftConfig = field(
+        default_factory=DriftConfig, metadata=_doc("off by default", section=True)
     )
 
     def __post_init__(self) -> None:
@@ -355,6 +377,7 @@ CONFIG_SECTIONS: tuple[tuple[str, type[Any], Field[Any]], ...] = tuple(
         ("[execution]", ExecutionConfig, EmulatorConfig, "execution"),
         ("[faults]", FaultConfig, EmulatorConfig, "faults"),
         ("[faults.operations.create_job]", OperationFaults, FaultConfig, "operations"),
+        ("[drift]", DriftConfig, EmulatorConfig, "drift"),
     )
 )
 _DOC_COLUMN = 33

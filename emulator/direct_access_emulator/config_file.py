@@ -22,6 +22,7 @@ from direct_access_emulator.config import (
     AuthConfig,
     BackendConfig,
     ConfigError,
+    DriftConfig,
     EmulatorConfig,
     ExecutionConfig,
     FaultConfig,
@@ -52,7 +53,9 @@ def load_config(path: Path | str) -> EmulatorConfig:
 
 def config_from_mapping(raw: Mapping[str, Any]) -> EmulatorConfig:
     """Build a configuration from parsed TOML (or any mapping of the same shape)."""
-    top = _table(raw, "", ("server", "auth", "instances", "backends", "execution", "faults"))
+    top = _table(
+        raw, "", ("server", "auth", "instances", "backends", "execution", "faults", "drift")
+    )
     kwargs: dict[str, Any] = {}
     if "server" in top:
         kwargs["server"] = ServerConfig(**_fields(top["server"], "server", _SERVER))
@@ -72,6 +75,8 @@ def config_from_mapping(raw: Mapping[str, Any]) -> EmulatorConfig:
         kwargs["execution"] = ExecutionConfig(**_fields(top["execution"], "execution", _EXECUTION))
     if "faults" in top:
         kwargs["faults"] = _faults(top["faults"])
+    if "drift" in top:
+        kwargs["drift"] = DriftConfig(**_fields(top["drift"], "drift", _DRIFT))
     return with_devices(EmulatorConfig(**kwargs))
 
 
@@ -240,6 +245,10 @@ _OPERATION_FAULTS: _Parsers = {
     "late_answer": _probability,
     "late_answer_secs": _seconds_up_to_a_minute,
 }
+_DRIFT: _Parsers = {
+    "metrics": _bool,
+    "metrics_lag_secs": _seconds_up_to_a_minute,
+}
 # Faults only create_job can answer (and "*", which includes it).
 _CREATE_FAULTS: _Parsers = {"reserved_423": _probability, "lanes_full_429": _probability}
 
@@ -254,6 +263,7 @@ PARSED_FIELDS: Mapping[type[Any], frozenset[str]] = MappingProxyType(
         ExecutionConfig: frozenset(_EXECUTION),
         FaultConfig: frozenset(("seed", "operations")),
         OperationFaults: frozenset(_OPERATION_FAULTS) | frozenset(_CREATE_FAULTS),
+        DriftConfig: frozenset(_DRIFT),
     }
 )
 
