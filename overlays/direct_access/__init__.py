@@ -39,6 +39,7 @@ from direct_access._errors import (
     UnexpectedStatusError,
     UnprocessableEntityError,
 )
+from direct_access._metrics import JobMetrics, job_metrics
 from direct_access._retry import RetryPolicy
 from direct_access._run import RunResult
 from direct_access._settings import ENVIRONMENT_VARIABLES, Settings
@@ -86,6 +87,7 @@ __all__ = [
     "InvalidResponseError",
     "Job",
     "JobFailedError",
+    "JobMetrics",
     "JobStatus",
     "JobTimeoutError",
     "LogLevel",
@@ -104,6 +106,7 @@ __all__ = [
     "UnexpectedStatusError",
     "UnprocessableEntityError",
     "__version__",
+    "job_metrics",
 ]
 
 #: The installed distribution's version (pyproject.toml is its one source).

@@ -182,10 +182,17 @@ class AsyncClient(RunFlows):
         timeout: float,
         poll_interval: float = 1.0,
         on_status: Callable[[Job], object] | None = None,
+        until_metrics: bool = False,
     ) -> Job:
         """`Client.wait`, awaitable."""
         return await self._do(
-            self._wait(job_id, timeout=timeout, poll_interval=poll_interval, on_status=on_status)
+            self._wait(
+                job_id,
+                timeout=timeout,
+                poll_interval=poll_interval,
+                on_status=on_status,
+                until_metrics=until_metrics,
+            )
         )
 
     async def run(

@@ -189,11 +189,23 @@ class Client(RunFlows):
         timeout: float,
         poll_interval: float = 1.0,
         on_status: Callable[[Job], object] | None = None,
+        until_metrics: bool = False,
     ) -> Job:
         """Poll until the job is terminal and return it; `JobTimeoutError` after ``timeout`` s,
-        also when the deadline passes during a poll (retries included)."""
+        also when the deadline passes during a poll (retries included).
+
+        ``until_metrics``: a Completed job is returned only once its `metrics` hold the
+        execution time (`job_metrics`): newer deployments report Completed a moment before the
+        job has really finished. A job that never gets them times out.
+        """
         return self._do(
-            self._wait(job_id, timeout=timeout, poll_interval=poll_interval, on_status=on_status)
+            self._wait(
+                job_id,
+                timeout=timeout,
+                poll_interval=poll_interval,
+                on_status=on_status,
+                until_metrics=until_metrics,
+            )
         )
 
     def run(

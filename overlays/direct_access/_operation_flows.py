@@ -21,6 +21,7 @@ from direct_access._errors import (
     redact_urls,
 )
 from direct_access._flow import Flow, Send
+from direct_access._metrics import has_really_finished, keep_metrics
 from direct_access._retry import RetryState
 from direct_access._secrets import hide_signatures
 from direct_access._wait import MIN_POLL_TIME, DeadlineReached, wait_flow
@@ -195,13 +196,21 @@ class OperationFlows(BaseClient):
         return self._parsed(response, kind, operation(operation_id))
 
     def _list_jobs(self) -> Flow[list[Job]]:
-        found = yield from self._model("list_jobs", list_jobs, JobList)
-        return [
+        response = yield Send("list_jobs", list_jobs)
+        found = self._parsed(response, JobList, operation("list_jobs"))
+        jobs = [
             hide_signatures(job) for job in self._items(found.jobs, Job, operation("list_jobs"))
         ]
+        keep_metrics(jobs, response.content, listed=True)
+        return jobs
 
-    def _get_job(self, job_id: str) -> Flow[Job]:
-        return hide_signatures((yield from self._model("get_job", get_job, Job, job_id)))
+    def _get_job(
+        self, job_id: str, *, state: RetryState | None = None, time_limit: float | None = None
+    ) -> Flow[Job]:
+        response = yield Send("get_job", get_job, (job_id,), state=state, time_limit=time_limit)
+        job = hide_signatures(self._parsed(response, Job, operation("get_job")))
+        keep_metrics([job], response.content, listed=False)
+        return job
 
     def _list_backends(self) -> Flow[list[Backend]]:
         found = yield from self._model("list_backends", list_backends, BackendList)
@@ -334,10 +343,9 @@ class OperationFlows(BaseClient):
         """One poll of `wait`: its retries and request timeouts stay within ``budget``."""
         state = self._retry_state("get_job", budget=budget)
         try:
-            job = yield from self._model(
-                "get_job", get_job, Job, job_id, state=state, time_limit=max(budget, MIN_POLL_TIME)
+            return (
+                yield from self._get_job(job_id, state=state, time_limit=max(budget, MIN_POLL_TIME))
             )
-            return hide_signatures(job)
         except (APIConnectionError, ServerError) as exc:
             if state.budget_spent:
                 raise DeadlineReached(str(exc)) from exc
@@ -350,6 +358,7 @@ class OperationFlows(BaseClient):
         timeout: float,
         poll_interval: float,
         on_status: Callable[[Job], object] | None,
+        until_metrics: bool = False,
     ) -> Flow[Job]:
         return (
             yield from wait_flow(
@@ -359,5 +368,6 @@ class OperationFlows(BaseClient):
                 poll_interval=poll_interval,
                 on_status=on_status,
                 clock=self._clock,
+                done=has_really_finished if until_metrics else None,
             )
         )

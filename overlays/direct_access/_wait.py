@@ -77,8 +77,10 @@ def wait_flow(
     poll_interval: float,
     on_status: Callable[[Job], object] | None,
     clock: Callable[[], float],
+    done: Callable[[Job], bool] | None = None,
 ) -> Flow[Job]:
-    """Poll (``poll(job_id, budget)``) until the job is terminal; `JobTimeoutError` at the
+    """Poll (``poll(job_id, budget)``) until the job is terminal (and ``done`` holds, when
+    given: it is asked only of terminal jobs); `JobTimeoutError` at the
     deadline, also when it passes during a poll (carrying the last job seen). A poll that fails
     transiently (no answer, a timeout, a 5xx, a 408) before the deadline is followed by another."""
     _check(timeout, poll_interval)
@@ -100,7 +102,7 @@ def wait_flow(
             last = job
             if on_status is not None:
                 on_status(job)
-            if job.status in TERMINAL_STATUSES:
+            if job.status in TERMINAL_STATUSES and (done is None or done(job)):
                 return job
         remaining = deadline - clock()
         if remaining <= 0:
