@@ -6,6 +6,7 @@ hooks), against the emulator broken on purpose, or a second emulator process nam
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -194,12 +195,13 @@ def test_drift_is_named_and_fails_unless_allowed(tmp_path: Path) -> None:
     assert {"operation": "list_jobs", "status": 200, "field": "jobs/*/made_up"} in drift
 
 
-@pytest.fixture
-def emulator_process(tmp_path: Path) -> Iterator[dict[str, str]]:
-    """`python -m direct_access_emulator --with-storage` in a process of its own: its settings."""
+@contextlib.contextmanager
+def emulator_in_process(cwd: Path, *args: str) -> Iterator[dict[str, str]]:
+    """`python -m direct_access_emulator --with-storage [args]` in a process of its own: its
+    settings (the JSON line it prints)."""
     process = subprocess.Popen(
-        [sys.executable, "-m", "direct_access_emulator", "--with-storage", "--port", "0"],
-        cwd=tmp_path,
+        [sys.executable, "-m", "direct_access_emulator", "--with-storage", "--port", "0", *args],
+        cwd=cwd,
         stdout=subprocess.PIPE,
         stderr=subprocess.DEVNULL,
         text=True,
@@ -214,6 +216,13 @@ def emulator_process(tmp_path: Path) -> Iterator[dict[str, str]]:
         process.wait(timeout=30)
         if process.stdout is not None:
             process.stdout.close()
+
+
+@pytest.fixture
+def emulator_process(tmp_path: Path) -> Iterator[dict[str, str]]:
+    """The emulator in a process of its own, with its default configuration."""
+    with emulator_in_process(tmp_path) as settings:
+        yield settings
 
 
 @pytest.mark.timeout(300)
