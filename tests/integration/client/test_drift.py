@@ -17,6 +17,7 @@ from direct_access import (
     job_metrics,
 )
 from direct_access.storage import S3Storage
+from direct_access_api.models import Usage
 from direct_access_emulator.config import DriftConfig, EmulatorConfig, ExecutionConfig
 from direct_access_emulator.testing import RunningEmulator, serve
 from tests.integration.client.conftest import SAMPLER_PARAMS
@@ -82,7 +83,9 @@ def test_allowed_drift_reads_metrics_and_wait_until_they_are_final(
         final = c.wait(job_id, timeout=LAG_SECS + 30, poll_interval=0.05, until_metrics=True)
         done = job_metrics(final)
         assert done is not None
-        assert done.circuits_execution_time_ns == final.usage.quantum_nanoseconds > 0
+        assert isinstance(final.usage, Usage)
+        assert done.circuits_execution_time_ns == final.usage.quantum_nanoseconds
+        assert isinstance(final.end_time, datetime.datetime)
         assert done.finished is not None
         assert done.finished - final.end_time == datetime.timedelta(seconds=LAG_SECS)
         assert [job_metrics(j) for j in c.list_jobs()] == [done]
