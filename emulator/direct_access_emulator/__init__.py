@@ -4,7 +4,8 @@ Where things are (the spec is read through `direct_access_spec`; no client modul
 
 - HTTP: `app` (create_app, routes), `handlers` (one per operationId), `request_bodies` (limits,
   JSON, the typed `CreateJob`), `http_errors` (the error shape, domain-error statuses), `iam`,
-  `faults`, `access_log`, `backend_documents`; `server` (uvicorn), `testing` (serve), `__main__`.
+  `faults`, `access_log`, `backend_documents`, `job_documents` (jobs as answers, the drift
+  profile's metrics); `server` (uvicorn), `testing` (serve), `__main__`.
 - Rules: `core` (JobService, lifecycle, lanes, reservations; its listeners), `store` (memory,
   SQLite), `reasons` (every reason code), `runner` (runs jobs for the service).
 - Execution: `executor` (the interface, storage access), `shape`, `job_log`; the qiskit extra's
