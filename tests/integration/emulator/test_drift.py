@@ -15,7 +15,7 @@ from direct_access_emulator.config_file import config_from_mapping
 from direct_access_emulator.seaweedfs import S3Settings
 from direct_access_emulator.testing import RunningEmulator, serve
 from direct_access_spec import violations
-from tests.integration.emulator.support import credentials, fast_config, wait_for
+from tests.integration.emulator.support import credentials, fast_config, job_body, wait_for
 from tests.integration.emulator.test_execution import BELL, Storage
 
 LAG_SECS = 1.5
@@ -83,17 +83,7 @@ def test_completed_is_shown_before_metrics_hold_the_execution_time(
 def test_metrics_are_off_by_default(emulator: RunningEmulator) -> None:
     """Without [drift] a job is the spec's Job: no metrics, in Get job or List jobs."""
     with httpx.Client(base_url=emulator.url, headers=credentials(emulator)) as plain:
-        body = {
-            "id": "no-drift",
-            "program_id": "sampler",
-            "backend": "fake_backend",
-            "timeout_secs": 60,
-            "storage": {
-                "input": {"type": "s3_compatible", "presigned_url": "http://127.0.0.1:9/in"},
-                "results": {"type": "s3_compatible", "presigned_url": "http://127.0.0.1:9/out"},
-            },
-        }
-        assert plain.post("/v1/jobs", json=body).status_code == 204
+        assert plain.post("/v1/jobs", json=job_body("no-drift")).status_code == 204
         ended = wait_for(lambda: _job(plain, "no-drift"), lambda j: j["status"] != "Running")
         assert "metrics" not in ended
         assert all("metrics" not in job for job in plain.get("/v1/jobs").json()["jobs"])
