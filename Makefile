@@ -56,9 +56,11 @@ venv: $(VENV)/.installed ## Create or update the project's virtualenv (.venv)
 
 # $(1): output package folder, $(2): spec. Deletes the folder first: the generator's --overwrite
 # leaves stale files. The post-hooks (openapi-python-client.yaml) find the pinned ruff on PATH.
+# generator-templates/ holds the templates that replace the generator's own (each says why).
 run_generator = rm -rf "$(1)" && \
 	PATH="$(GEN_BIN):$$PATH" $(GEN_BIN)/openapi-python-client generate --path "$(2)" --meta none \
-	  --output-path "$(1)" --config openapi-python-client.yaml --fail-on-warning >/dev/null && \
+	  --output-path "$(1)" --config openapi-python-client.yaml \
+	  --custom-template-path generator-templates --fail-on-warning >/dev/null && \
 	rm -rf "$(1)/.ruff_cache"
 
 generate: $(GEN_VENV)/.installed ## Recreate generated/direct_access_api from openapi.yaml

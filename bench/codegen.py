@@ -67,6 +67,8 @@ def run(sizes: Sizes, results: Results) -> None:
             str(output),
             "--config",
             str(ROOT / "openapi-python-client.yaml"),
+            "--custom-template-path",
+            str(ROOT / "generator-templates"),
             "--fail-on-warning",
         ]
         times, code = [], 0

@@ -1,13 +1,9 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, TypeVar
 
 from attrs import define as _attrs_define
-
-if TYPE_CHECKING:
-    from ..models.lane_count import LaneCount
-
 
 T = TypeVar("T", bound="BackendLanes")
 
@@ -42,8 +38,6 @@ class BackendLanes:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.lane_count import LaneCount  # noqa: PLC0415
-
         d = dict(src_dict)
         hpc_workload_manager = LaneCount.from_dict(d.pop("hpc_workload_manager"))
 
@@ -55,3 +49,8 @@ class BackendLanes:
         )
 
         return backend_lanes
+
+
+# Imported after the class, so that models that refer to each other still import
+# (generator-templates/model.py.jinja).
+from ..models.lane_count import LaneCount

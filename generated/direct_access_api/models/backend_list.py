@@ -1,13 +1,9 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, TypeVar, cast
+from typing import Any, TypeVar, cast
 
 from attrs import define as _attrs_define
-
-if TYPE_CHECKING:
-    from ..models.backend import Backend
-
 
 T = TypeVar("T", bound="BackendList")
 
@@ -45,8 +41,6 @@ class BackendList:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.backend import Backend  # noqa: PLC0415
-
         d = dict(src_dict)
 
         def _parse_backends(data: object) -> list[Backend] | None:
@@ -74,3 +68,8 @@ class BackendList:
         )
 
         return backend_list
+
+
+# Imported after the class, so that models that refer to each other still import
+# (generator-templates/model.py.jinja).
+from ..models.backend import Backend

@@ -1,16 +1,12 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, TypeVar
 
 from attrs import define as _attrs_define
 
 from ..models.log_level import LogLevel
 from ..types import UNSET, Unset
-
-if TYPE_CHECKING:
-    from ..models.create_job_storage import CreateJobStorage
-
 
 T = TypeVar("T", bound="CreateJobRequest")
 
@@ -83,8 +79,6 @@ class CreateJobRequest:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.create_job_storage import CreateJobStorage  # noqa: PLC0415
-
         d = dict(src_dict)
         id = d.pop("id")
 
@@ -113,3 +107,8 @@ class CreateJobRequest:
         )
 
         return create_job_request
+
+
+# Imported after the class, so that models that refer to each other still import
+# (generator-templates/model.py.jinja).
+from ..models.create_job_storage import CreateJobStorage

@@ -1,15 +1,11 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, TypeVar
 
 from attrs import define as _attrs_define
 
 from ..types import UNSET, Unset
-
-if TYPE_CHECKING:
-    from ..models.create_job_storage_location import CreateJobStorageLocation
-
 
 T = TypeVar("T", bound="CreateJobStorage")
 
@@ -69,8 +65,6 @@ class CreateJobStorage:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.create_job_storage_location import CreateJobStorageLocation  # noqa: PLC0415
-
         d = dict(src_dict)
         input_ = CreateJobStorageLocation.from_dict(d.pop("input"))
 
@@ -90,3 +84,8 @@ class CreateJobStorage:
         )
 
         return create_job_storage
+
+
+# Imported after the class, so that models that refer to each other still import
+# (generator-templates/model.py.jinja).
+from ..models.create_job_storage_location import CreateJobStorageLocation

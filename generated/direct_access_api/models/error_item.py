@@ -1,15 +1,11 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, TypeVar
 
 from attrs import define as _attrs_define
 
 from ..types import UNSET, Unset
-
-if TYPE_CHECKING:
-    from ..models.error_target import ErrorTarget
-
 
 T = TypeVar("T", bound="ErrorItem")
 
@@ -70,8 +66,6 @@ class ErrorItem:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.error_target import ErrorTarget  # noqa: PLC0415
-
         d = dict(src_dict)
         code = d.pop("code")
 
@@ -100,3 +94,8 @@ class ErrorItem:
         )
 
         return error_item
+
+
+# Imported after the class, so that models that refer to each other still import
+# (generator-templates/model.py.jinja).
+from ..models.error_target import ErrorTarget

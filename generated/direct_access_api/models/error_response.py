@@ -1,15 +1,11 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, TypeVar
 
 from attrs import define as _attrs_define
 
 from ..types import UNSET, Unset
-
-if TYPE_CHECKING:
-    from ..models.error_item import ErrorItem
-
 
 T = TypeVar("T", bound="ErrorResponse")
 
@@ -66,8 +62,6 @@ class ErrorResponse:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.error_item import ErrorItem  # noqa: PLC0415
-
         d = dict(src_dict)
         status_code = d.pop("status_code")
 
@@ -93,3 +87,8 @@ class ErrorResponse:
         )
 
         return error_response
+
+
+# Imported after the class, so that models that refer to each other still import
+# (generator-templates/model.py.jinja).
+from ..models.error_item import ErrorItem

@@ -2,18 +2,13 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, TypeVar
 
 from attrs import define as _attrs_define
 
 from ..models.job_status import JobStatus
 from ..models.log_level import LogLevel
 from ..types import UNSET, Unset
-
-if TYPE_CHECKING:
-    from ..models.storage import Storage
-    from ..models.usage import Usage
-
 
 T = TypeVar("T", bound="Job")
 
@@ -126,9 +121,6 @@ class Job:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.storage import Storage  # noqa: PLC0415
-        from ..models.usage import Usage  # noqa: PLC0415
-
         d = dict(src_dict)
         backend = d.pop("backend")
 
@@ -193,3 +185,9 @@ class Job:
         )
 
         return job
+
+
+# Imported after the class, so that models that refer to each other still import
+# (generator-templates/model.py.jinja).
+from ..models.storage import Storage
+from ..models.usage import Usage

@@ -1,13 +1,9 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, TypeVar, cast
+from typing import Any, TypeVar, cast
 
 from attrs import define as _attrs_define
-
-if TYPE_CHECKING:
-    from ..models.job import Job
-
 
 T = TypeVar("T", bound="JobList")
 
@@ -46,8 +42,6 @@ class JobList:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.job import Job  # noqa: PLC0415
-
         d = dict(src_dict)
 
         def _parse_jobs(data: object) -> list[Job] | None:
@@ -75,3 +69,8 @@ class JobList:
         )
 
         return job_list
+
+
+# Imported after the class, so that models that refer to each other still import
+# (generator-templates/model.py.jinja).
+from ..models.job import Job

@@ -1,15 +1,11 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, TypeVar
 
 from attrs import define as _attrs_define
 
 from ..types import UNSET, Unset
-
-if TYPE_CHECKING:
-    from ..models.storage_location import StorageLocation
-
 
 T = TypeVar("T", bound="Storage")
 
@@ -64,8 +60,6 @@ class Storage:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.storage_location import StorageLocation  # noqa: PLC0415
-
         d = dict(src_dict)
         _input_ = d.pop("input", UNSET)
         input_: StorageLocation | Unset
@@ -95,3 +89,8 @@ class Storage:
         )
 
         return storage
+
+
+# Imported after the class, so that models that refer to each other still import
+# (generator-templates/model.py.jinja).
+from ..models.storage_location import StorageLocation
