@@ -16,6 +16,8 @@ from dataclasses import dataclass, replace
 from enum import StrEnum
 from typing import Any, Protocol
 
+import orjson
+
 from direct_access_emulator import reasons
 from direct_access_emulator.config import BackendConfig, EmulatorConfig
 from direct_access_emulator.reasons import Reason
@@ -105,12 +107,15 @@ class Job:
 
     @functools.cached_property
     def document_json(self) -> bytes:
-        """`document()` encoded as the API sends it (ASCII, no NaN), once per job: a job is
-        immutable, and listings re-encoded every job on every answer (see bench/)."""
-        text = json.dumps(
-            self.document(), ensure_ascii=True, allow_nan=False, separators=(",", ":")
-        )
-        return text.encode("ascii")
+        """`document()` encoded as the API sends it (ASCII), once per job: a job is immutable, and
+        listings re-encoded every job on every answer. orjson, 20x `json.dumps` here (the first
+        list of 10,000 jobs spent 0.1 s in it, bench/), writes the same bytes but for characters
+        past `~` (raw UTF-8, DEL): a document with one takes `json.dumps`' escapes instead. A job
+        has no float, so no NaN."""
+        encoded = orjson.dumps(self.document())
+        if encoded.isascii() and b"\x7f" not in encoded:
+            return encoded
+        return json.dumps(self.document(), separators=(",", ":")).encode("ascii")
 
     def document(self) -> dict[str, Any]:
         """The job as Get job returns it (the spec's `Job`)."""

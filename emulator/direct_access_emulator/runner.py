@@ -42,6 +42,9 @@ class JobRunner:
     def __init__(self, service: JobService, executor: Executor) -> None:
         self.service = service
         self.executor = executor
+        # Checked once: isinstance against a runtime-checkable Protocol walks its attributes
+        # (in every create's profile, bench/).
+        self._log_writer = executor if isinstance(executor, LogWritingExecutor) else None
         self._tasks: dict[tuple[str, str], asyncio.Task[None]] = {}
         self._loop: asyncio.AbstractEventLoop | None = None
         service.subscribe(self)
@@ -124,11 +127,11 @@ class JobRunner:
     async def _write_logs(self, request: ExecutionRequest, *, required: bool = False) -> None:
         """Write the job's log if the executor can; bounded, since a cancelled job's task
         must end soon (and the emulator's shutdown waits for it)."""
-        if not isinstance(self.executor, LogWritingExecutor):
+        if self._log_writer is None:
             return
         try:
             async with asyncio.timeout(_LOG_WRITE_TIMEOUT_SECS):
-                await self.executor.write_logs(request, required=required)
+                await self._log_writer.write_logs(request, required=required)
         except TimeoutError:
             if required:
                 raise ExecutionFailed(

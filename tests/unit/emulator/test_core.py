@@ -6,6 +6,7 @@ import datetime
 import json
 import sqlite3
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -186,3 +187,18 @@ def test_injected_refusals_come_after_the_duplicate_check(
     with pytest.raises(refusal):
         service.create("A", _command("j2"), **injected)
     assert [job.id for job in service.list("A")] == ["j1"]
+
+
+@pytest.mark.parametrize(
+    "program_id",
+    ["sampler", 'quo"te\\back\nline\ttab\x01\x7f', "caf\u00e9 \u91cf\u5b50 \U0001f600"],
+)
+def test_a_job_document_is_encoded_as_json_dumps_encodes_it(
+    service: JobService, program_id: str
+) -> None:
+    """The cached encoding (orjson) is the bytes `json.dumps` gives, ASCII only, escapes and all."""
+    service.create("A", replace(_command("j1"), program_id=program_id))
+    job = service.get("A", "j1")
+    expected = json.dumps(job.document(), ensure_ascii=True, separators=(",", ":"))
+    assert job.document_json.decode("ascii") == expected
+    assert json.loads(job.document_json)["program_id"] == program_id
