@@ -123,13 +123,28 @@ class AsyncClient(RunFlows):
         if isinstance(step, Send):
             return await self._send(step)
         if isinstance(step, Blocking):
-            return await asyncio.to_thread(step.function, *step.args, **step.kwargs)
+            return await self._in_thread(step)
         if isinstance(step, Sleep):
             return await self._sleep(step.seconds)
         task = asyncio.ensure_future(run_async(step.flow, self._execute))
         self._cleanups.add(task)
         task.add_done_callback(self._cleanups.discard)
         return await asyncio.shield(task)
+
+    @staticmethod
+    async def _in_thread(step: Blocking) -> Any:
+        """``step`` in a worker thread. A thread cannot be stopped: when the caller is cancelled,
+        the call is still awaited to its end before the cancellation goes on, so that the
+        cleanup that follows sees what it wrote (an upload landing after the objects were
+        removed would be left behind)."""
+        call = asyncio.ensure_future(asyncio.to_thread(step.function, *step.args, **step.kwargs))
+        try:
+            return await asyncio.shield(call)
+        except asyncio.CancelledError:
+            await asyncio.wait({call})
+            if not call.cancelled():
+                call.exception()  # retrieved: the cancellation is what goes on
+            raise
 
     async def _do(self, flow: Flow[T]) -> T:
         return await run_async(flow, self._execute)

@@ -85,17 +85,22 @@ class RunFlows(OperationFlows):
     ) -> Flow[RunResult]:
         job_id = job_id or str(uuid.uuid4())
         checked_log_level(log_level)  # before anything is uploaded
-        prepared: PreparedStorage = yield Blocking(storage.prepare, (job_id, params, timeout_secs))
-        body = self._create_body(
-            job_id=job_id,
-            backend=backend,
-            program_id=program_id,
-            storage=prepared,
-            timeout_secs=timeout_secs,
-            log_level=log_level,
-        )
-        ours, ended = True, False
+        ours, submitted, ended = True, False, False
         try:
+            # Inside the cleanup's reach: an upload cut short (Ctrl-C, task cancellation, a
+            # refused create) leaves no input object behind.
+            prepared: PreparedStorage = yield Blocking(
+                storage.prepare, (job_id, params, timeout_secs)
+            )
+            body = self._create_body(
+                job_id=job_id,
+                backend=backend,
+                program_id=program_id,
+                storage=prepared,
+                timeout_secs=timeout_secs,
+                log_level=log_level,
+            )
+            submitted = True
             try:
                 yield from self._submit(body)
             except ConflictError:
@@ -129,13 +134,36 @@ class RunFlows(OperationFlows):
             # frees the job's lane; then the objects written for it go, unless kept.
             if ours:
                 yield Shielded(
-                    self._release(job_id, ended=ended, storage=None if keep_objects else storage)
+                    self._release(
+                        job_id,
+                        ended=ended,
+                        storage=None if keep_objects else storage,
+                        submitted=submitted,
+                    )
                 )
 
-    def _release(self, job_id: str, *, ended: bool, storage: S3Storage | None = None) -> Flow[None]:
+    def _release(
+        self,
+        job_id: str,
+        *,
+        ended: bool,
+        storage: S3Storage | None = None,
+        submitted: bool = True,
+    ) -> Flow[None]:
         """Free the lane a job holds: cancel it unless it ended, then delete it, waiting
         (bounded) for the terminal status a delete needs; then remove its objects from
-        ``storage`` (when given). Logs instead of raising API or storage errors."""
+        ``storage`` (when given). A job never ``submitted`` holds no lane: only its objects go.
+        Logs instead of raising API or storage errors."""
+        if submitted:
+            yield from self._free_lane(job_id, ended=ended)
+        if storage is not None:
+            try:
+                yield Blocking(storage.delete_job_objects, (job_id,))
+            except StorageError as exc:
+                _log.warning("could not remove the objects of job %s: %s", job_id, exc)
+
+    def _free_lane(self, job_id: str, *, ended: bool) -> Flow[None]:
+        """Cancel the job unless it ended, then delete it (see `_release`)."""
         if not ended:
             try:
                 yield from self._cancel(job_id)
@@ -157,8 +185,3 @@ class RunFlows(OperationFlows):
             pass  # never created, or deleted already
         except DirectAccessError as exc:
             _log.warning("could not delete job %s (it may still hold a lane): %s", job_id, exc)
-        if storage is not None:
-            try:
-                yield Blocking(storage.delete_job_objects, (job_id,))
-            except StorageError as exc:
-                _log.warning("could not remove the objects of job %s: %s", job_id, exc)

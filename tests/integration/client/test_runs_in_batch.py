@@ -4,8 +4,11 @@ strands other runs' jobs; every run frees its lane and removes its objects on ev
 from __future__ import annotations
 
 import asyncio
+import threading
 import uuid
 from collections.abc import Iterator
+from dataclasses import fields
+from typing import Any
 
 import pytest
 
@@ -18,7 +21,7 @@ from direct_access import (
     Settings,
     TooManyJobsError,
 )
-from direct_access.storage import S3Storage
+from direct_access.storage import PreparedStorage, S3Storage
 from direct_access_emulator.config import EmulatorConfig, ExecutionConfig
 from direct_access_emulator.testing import RunningEmulator, serve
 from tests.integration.client.conftest import SAMPLER_PARAMS
@@ -159,4 +162,40 @@ def test_a_run_keeps_its_objects_only_when_asked(
     assert _objects(storage, timed_out) == 0
     assert storage.delete_job_objects(kept) >= 2
     assert _objects(storage, kept) == 0
+    assert _left(settings) == []
+
+
+class _HeldUpload(S3Storage):
+    """The real storage, whose upload waits (in its worker thread) until released."""
+
+    started: threading.Event
+    release: threading.Event
+
+    def prepare(self, job_id: str, params: Any, timeout_secs: int) -> PreparedStorage:
+        self.started.set()
+        assert self.release.wait(30), "the test never released the upload"
+        return super().prepare(job_id, params, timeout_secs)
+
+
+def test_a_run_cancelled_during_its_upload_leaves_no_object(
+    slow_emulator: RunningEmulator, storage: S3Storage
+) -> None:
+    """Cancelled while the input is being uploaded (a thread that cannot be stopped): the
+    cancellation waits for the upload, then the cleanup removes what it wrote; no job is made."""
+    settings = Settings.from_env(slow_emulator.env())
+    held = _HeldUpload(**{f.name: getattr(storage, f.name) for f in fields(S3Storage) if f.init})
+    held.started, held.release = threading.Event(), threading.Event()
+    job_id = f"upload-{uuid.uuid4()}"
+
+    async def main() -> None:
+        async with AsyncClient(settings) as client:
+            run = asyncio.ensure_future(_batch(client, settings, held, [job_id]))
+            assert await asyncio.to_thread(held.started.wait, 30)
+            run.cancel()  # while the upload is held: the run is awaiting its thread
+            held.release.set()
+            with pytest.raises(asyncio.CancelledError):
+                await run
+
+    asyncio.run(main())
+    assert _objects(storage, job_id) == 0
     assert _left(settings) == []
