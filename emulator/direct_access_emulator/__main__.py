@@ -15,7 +15,6 @@ import signal
 import socket
 import sys
 import tempfile
-import threading
 from collections.abc import Sequence
 from contextlib import ExitStack
 from pathlib import Path
@@ -109,10 +108,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     # URL, whose signature is a credential.
     logging.getLogger("httpx").setLevel(logging.WARNING)
 
-    stop = threading.Event()
+    # The C-level handler writes each signal's number to this pipe, from whichever thread the
+    # signal lands on; the main thread waits on it. The Python handler takes no lock: a second
+    # signal arriving while the first one's handler held one (make forwards the SIGTERM its group
+    # also got) deadlocked `threading.Event.set`, and the emulator never stopped.
+    wake_read, wake_write = os.pipe()
+    os.set_blocking(wake_write, False)
+    signal.set_wakeup_fd(wake_write, warn_on_full_buffer=False)
 
     def request_stop(signum: int, frame: FrameType | None) -> None:
-        stop.set()
+        """Nothing to do: the wakeup pipe has the signal already."""
 
     signal.signal(signal.SIGINT, request_stop)
     signal.signal(signal.SIGTERM, request_stop)
@@ -150,8 +155,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.env_file is not None:
             _write_env_file(args.env_file, env)
         print(json.dumps(env), flush=True)
-        while not stop.wait(0.5):
-            pass
+        os.read(wake_read, 1)  # until SIGINT or SIGTERM (a signal any thread received)
     return 0
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import signal
 import socket
 import stat
 import subprocess
@@ -68,6 +69,23 @@ def test_prints_the_client_variables_and_stops_on_sigterm(tmp_path: Path) -> Non
     access = [json.loads(line) for line in err.splitlines() if line.startswith("{")]
     assert {"method", "path", "status", "duration_ms", "job_id"} <= set(access[-1])
     assert _closed(url)
+
+
+def test_a_burst_of_signals_still_stops_it() -> None:
+    """SIGTERM after SIGTERM (a group's signal and the one `make` forwards) ends it with status 0:
+    a handler interrupted by the next signal must not wait on a lock the first one holds."""
+    for _ in range(3):
+        cli = Cli()
+        try:
+            for _ in range(200):
+                cli.process.send_signal(signal.SIGTERM)
+                cli.process.send_signal(signal.SIGINT)
+            cli.process.communicate(timeout=30)
+        finally:
+            if cli.process.returncode is None:  # hung: end it, then fail
+                cli.kill()
+        assert cli.process.returncode == 0
+        assert _closed(cli.env["DIRECT_ACCESS_URL"])
 
 
 def test_with_storage_prints_a_working_store_and_stops_it(tmp_path: Path) -> None:
