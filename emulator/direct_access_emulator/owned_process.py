@@ -168,13 +168,25 @@ def end_stale(folder: Path, marker: str, *, deadline_secs: float = 10.0) -> list
     return sorted(stale)
 
 
-def end(process: subprocess.Popen[bytes], folder: Path, *, deadline_secs: float = 10.0) -> None:
-    """Stop ``process`` (SIGTERM to its group, SIGKILL after the deadline); drop the record."""
+def end(
+    process: subprocess.Popen[bytes],
+    folder: Path,
+    *,
+    deadline_secs: float = 10.0,
+    graceful: bool = True,
+) -> None:
+    """Stop ``process`` (SIGTERM to its group, SIGKILL after the deadline); drop the record.
+
+    Not ``graceful``: SIGKILL at once, for a process whose files are thrown away anyway.
+    """
     if process.poll() is None:
-        _signal(process.pid, signal.SIGTERM)
-        try:
-            process.wait(timeout=deadline_secs)
-        except subprocess.TimeoutExpired:
+        stopped = False
+        if graceful:
+            _signal(process.pid, signal.SIGTERM)
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                process.wait(timeout=deadline_secs)
+                stopped = True
+        if not stopped:
             _signal(process.pid, signal.SIGKILL)
             process.wait(timeout=deadline_secs)
     (folder / _OWNER_FILE).unlink(missing_ok=True)

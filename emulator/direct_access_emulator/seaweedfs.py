@@ -229,6 +229,8 @@ def local_s3(
         _wait_ready(settings, process, log)
         yield settings
     finally:
-        owned_process.end(process, root, deadline_secs=_STOP_DEADLINE_SECS)
+        # A temporary store's files go with it: no need to wait for SeaweedFS to close them
+        # (about 2 s of every stop).
+        owned_process.end(process, root, deadline_secs=_STOP_DEADLINE_SECS, graceful=not temporary)
         if temporary:
             shutil.rmtree(root, ignore_errors=True)
