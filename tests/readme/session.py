@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import re
 import select
 import signal
 import subprocess
@@ -25,6 +26,22 @@ ROOT = Path(__file__).resolve().parents[2]
 #: What a block may find in the checkout besides the tracked files.
 LOCAL = (".venv", ".venv-gen")
 STOP_DEADLINE_SECS = 30.0
+#: A secret's value as a block's output shows it: the emulator's JSON line and its env file.
+_SECRET = re.compile(
+    r"""((?:SECRET_ACCESS_KEY|_TOKEN)["']?(?::\s*"|=')?)[^"'\s]+""",
+)
+
+
+def redacted(text: str) -> str:
+    """``text`` with the values of secret variables hidden, for failure messages."""
+    return _SECRET.sub(r"\1[redacted]", text)
+
+
+class Settings(dict[str, str]):
+    """An emulator's variables, whose repr (in a failing test's report) hides the secrets."""
+
+    def __repr__(self) -> str:
+        return redacted(json.dumps(self))
 
 
 def checkout(directory: Path) -> Path:
@@ -112,7 +129,7 @@ def run_shell(
             returncode = -1
         finally:
             stopped = _end_group(process)
-    output = log.read_text("utf-8", errors="replace")
+    output = redacted(log.read_text("utf-8", errors="replace"))
     if returncode == -1:
         output += f"\n[the block did not end within {deadline_secs:.0f} s]"
     return ShellResult(returncode, output, stopped)
@@ -144,7 +161,7 @@ def emulator(directory: Path, *args: str, deadline_secs: float = 120.0) -> Itera
             if not chunk:
                 raise RuntimeError(f"the emulator exited: {log.read_text('utf-8')[-2000:]}")
             line += chunk
-        yield json.loads(line)
+        yield Settings(json.loads(line))
     finally:
         _end_group(process)
         if process.stdout is not None:

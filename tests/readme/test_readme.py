@@ -72,3 +72,24 @@ def test_shell_block_runs_as_pasted(
     )
     assert result.returncode == 0, f"README line {block.line}:\n{result.output[-4000:]}"
     assert result.stopped_on_sigterm, f"README line {block.line} left processes that ignore SIGTERM"
+
+
+def test_a_blocks_output_and_the_emulators_variables_hide_secrets(
+    tmp_path: Path, readme_emulator: dict[str, str]
+) -> None:
+    """What a failing block's report shows (its output, the emulator's variables) names the
+    secret variables but not their values."""
+    secret = readme_emulator["DIRECT_ACCESS_S3_SECRET_ACCESS_KEY"]
+    result = session.run_shell(
+        'KEY=DIRECT_ACCESS_S3_SECRET_ACCESS_KEY; echo "{\\"$KEY\\": \\"${!KEY}\\"}"\n'
+        "echo \"export DIRECT_ACCESS_TOKEN='abc.def'\"",
+        tmp_path,
+        session.reader_env(tmp_path, readme_emulator),
+        deadline_secs=BLOCK_DEADLINE_SECS,
+    )
+    assert result.returncode == 0, result.output
+    assert secret not in result.output
+    assert "abc.def" not in result.output
+    assert result.output.count("[redacted]") == 2
+    assert "DIRECT_ACCESS_S3_SECRET_ACCESS_KEY" in repr(readme_emulator)
+    assert secret not in repr(readme_emulator)
