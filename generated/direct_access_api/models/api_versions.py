@@ -33,8 +33,7 @@ class ApiVersions:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        d = dict(src_dict)
-        versions = cast(list[str], d.pop("versions"))
+        versions = cast(list[str], src_dict["versions"])
 
         api_versions = cls(
             versions=versions,

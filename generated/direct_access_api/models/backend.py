@@ -59,16 +59,15 @@ class Backend:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        d = dict(src_dict)
-        name = d.pop("name")
+        name = src_dict["name"]
 
-        status = BackendStatus(d.pop("status"))
+        status = BackendStatus(src_dict["status"])
 
-        message = d.pop("message", UNSET)
+        message = src_dict.get("message", UNSET)
 
-        version = d.pop("version", UNSET)
+        version = src_dict.get("version", UNSET)
 
-        locked = d.pop("locked", UNSET)
+        locked = src_dict.get("locked", UNSET)
 
         backend = cls(
             name=name,

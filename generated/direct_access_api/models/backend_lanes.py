@@ -38,10 +38,9 @@ class BackendLanes:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        d = dict(src_dict)
-        hpc_workload_manager = LaneCount.from_dict(d.pop("hpc_workload_manager"))
+        hpc_workload_manager = LaneCount.from_dict(src_dict["hpc_workload_manager"])
 
-        ibm_quantum_compute = LaneCount.from_dict(d.pop("ibm_quantum_compute"))
+        ibm_quantum_compute = LaneCount.from_dict(src_dict["ibm_quantum_compute"])
 
         backend_lanes = cls(
             hpc_workload_manager=hpc_workload_manager,

@@ -41,8 +41,6 @@ class BackendList:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        d = dict(src_dict)
-
         def _parse_backends(data: object) -> list[Backend] | None:
             if data is None:
                 return data
@@ -61,7 +59,7 @@ class BackendList:
                 pass
             return cast(list[Backend] | None, data)
 
-        backends = _parse_backends(d.pop("backends"))
+        backends = _parse_backends(src_dict["backends"])
 
         backend_list = cls(
             backends=backends,

@@ -79,18 +79,17 @@ class CreateJobRequest:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        d = dict(src_dict)
-        id = d.pop("id")
+        id = src_dict["id"]
 
-        program_id = d.pop("program_id")
+        program_id = src_dict["program_id"]
 
-        backend = d.pop("backend")
+        backend = src_dict["backend"]
 
-        timeout_secs = d.pop("timeout_secs")
+        timeout_secs = src_dict["timeout_secs"]
 
-        storage = CreateJobStorage.from_dict(d.pop("storage"))
+        storage = CreateJobStorage.from_dict(src_dict["storage"])
 
-        _log_level = d.pop("log_level", UNSET)
+        _log_level = src_dict.get("log_level", UNSET)
         log_level: LogLevel | Unset
         if isinstance(_log_level, Unset):
             log_level = UNSET

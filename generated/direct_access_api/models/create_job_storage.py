@@ -65,12 +65,11 @@ class CreateJobStorage:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        d = dict(src_dict)
-        input_ = CreateJobStorageLocation.from_dict(d.pop("input"))
+        input_ = CreateJobStorageLocation.from_dict(src_dict["input"])
 
-        results = CreateJobStorageLocation.from_dict(d.pop("results"))
+        results = CreateJobStorageLocation.from_dict(src_dict["results"])
 
-        _logs = d.pop("logs", UNSET)
+        _logs = src_dict.get("logs", UNSET)
         logs: CreateJobStorageLocation | Unset
         if isinstance(_logs, Unset):
             logs = UNSET

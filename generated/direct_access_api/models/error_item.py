@@ -66,23 +66,22 @@ class ErrorItem:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        d = dict(src_dict)
-        code = d.pop("code")
+        code = src_dict["code"]
 
-        message = d.pop("message")
+        message = src_dict["message"]
 
-        more_info = d.pop("more_info")
+        more_info = src_dict["more_info"]
 
-        location = d.pop("location", UNSET)
+        location = src_dict.get("location", UNSET)
 
-        _target = d.pop("target", UNSET)
+        _target = src_dict.get("target", UNSET)
         target: ErrorTarget | Unset
         if isinstance(_target, Unset):
             target = UNSET
         else:
             target = ErrorTarget.from_dict(_target)
 
-        value = d.pop("value", UNSET)
+        value = src_dict.get("value", UNSET)
 
         error_item = cls(
             code=code,

@@ -62,21 +62,20 @@ class ErrorResponse:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        d = dict(src_dict)
-        status_code = d.pop("status_code")
+        status_code = src_dict["status_code"]
 
-        title = d.pop("title")
+        title = src_dict["title"]
 
         errors = []
-        _errors = d.pop("errors")
+        _errors = src_dict["errors"]
         for errors_item_data in _errors:
             errors_item = ErrorItem.from_dict(errors_item_data)
 
             errors.append(errors_item)
 
-        trace = d.pop("trace", UNSET)
+        trace = src_dict.get("trace", UNSET)
 
-        correlation_id = d.pop("correlation_id", UNSET)
+        correlation_id = src_dict.get("correlation_id", UNSET)
 
         error_response = cls(
             status_code=status_code,

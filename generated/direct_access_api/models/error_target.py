@@ -38,10 +38,9 @@ class ErrorTarget:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        d = dict(src_dict)
-        name = d.pop("name")
+        name = src_dict["name"]
 
-        type_ = d.pop("type")
+        type_ = src_dict["type"]
 
         error_target = cls(
             name=name,

@@ -121,47 +121,46 @@ class Job:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        d = dict(src_dict)
-        backend = d.pop("backend")
+        backend = src_dict["backend"]
 
-        created_time = datetime.datetime.fromisoformat(d.pop("created_time"))
+        created_time = datetime.datetime.fromisoformat(src_dict["created_time"])
 
-        id = d.pop("id")
+        id = src_dict["id"]
 
-        program_id = d.pop("program_id")
+        program_id = src_dict["program_id"]
 
-        status = JobStatus(d.pop("status"))
+        status = JobStatus(src_dict["status"])
 
-        _end_time = d.pop("end_time", UNSET)
+        _end_time = src_dict.get("end_time", UNSET)
         end_time: datetime.datetime | Unset
         if isinstance(_end_time, Unset):
             end_time = UNSET
         else:
             end_time = datetime.datetime.fromisoformat(_end_time)
 
-        _log_level = d.pop("log_level", UNSET)
+        _log_level = src_dict.get("log_level", UNSET)
         log_level: LogLevel | Unset
         if isinstance(_log_level, Unset):
             log_level = UNSET
         else:
             log_level = LogLevel(_log_level)
 
-        reason_code = d.pop("reason_code", UNSET)
+        reason_code = src_dict.get("reason_code", UNSET)
 
-        reason_message = d.pop("reason_message", UNSET)
+        reason_message = src_dict.get("reason_message", UNSET)
 
-        reason_solution = d.pop("reason_solution", UNSET)
+        reason_solution = src_dict.get("reason_solution", UNSET)
 
-        _storage = d.pop("storage", UNSET)
+        _storage = src_dict.get("storage", UNSET)
         storage: Storage | Unset
         if isinstance(_storage, Unset):
             storage = UNSET
         else:
             storage = Storage.from_dict(_storage)
 
-        timeout_secs = d.pop("timeout_secs", UNSET)
+        timeout_secs = src_dict.get("timeout_secs", UNSET)
 
-        _usage = d.pop("usage", UNSET)
+        _usage = src_dict.get("usage", UNSET)
         usage: Usage | Unset
         if isinstance(_usage, Unset):
             usage = UNSET

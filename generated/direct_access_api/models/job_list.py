@@ -42,8 +42,6 @@ class JobList:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        d = dict(src_dict)
-
         def _parse_jobs(data: object) -> list[Job] | None:
             if data is None:
                 return data
@@ -62,7 +60,7 @@ class JobList:
                 pass
             return cast(list[Job] | None, data)
 
-        jobs = _parse_jobs(d.pop("jobs"))
+        jobs = _parse_jobs(src_dict["jobs"])
 
         job_list = cls(
             jobs=jobs,

@@ -33,8 +33,7 @@ class LaneCount:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        d = dict(src_dict)
-        lanes = d.pop("lanes")
+        lanes = src_dict["lanes"]
 
         lane_count = cls(
             lanes=lanes,

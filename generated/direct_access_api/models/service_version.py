@@ -33,8 +33,7 @@ class ServiceVersion:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        d = dict(src_dict)
-        version = d.pop("version")
+        version = src_dict["version"]
 
         service_version = cls(
             version=version,

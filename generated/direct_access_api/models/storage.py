@@ -60,22 +60,21 @@ class Storage:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        d = dict(src_dict)
-        _input_ = d.pop("input", UNSET)
+        _input_ = src_dict.get("input", UNSET)
         input_: StorageLocation | Unset
         if isinstance(_input_, Unset):
             input_ = UNSET
         else:
             input_ = StorageLocation.from_dict(_input_)
 
-        _logs = d.pop("logs", UNSET)
+        _logs = src_dict.get("logs", UNSET)
         logs: StorageLocation | Unset
         if isinstance(_logs, Unset):
             logs = UNSET
         else:
             logs = StorageLocation.from_dict(_logs)
 
-        _results = d.pop("results", UNSET)
+        _results = src_dict.get("results", UNSET)
         results: StorageLocation | Unset
         if isinstance(_results, Unset):
             results = UNSET

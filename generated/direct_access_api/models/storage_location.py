@@ -87,25 +87,24 @@ class StorageLocation:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        d = dict(src_dict)
-        type_ = StorageType(d.pop("type"))
+        type_ = StorageType(src_dict["type"])
 
-        bucket_crn = d.pop("bucket_crn", UNSET)
+        bucket_crn = src_dict.get("bucket_crn", UNSET)
 
-        object_name = d.pop("object_name", UNSET)
+        object_name = src_dict.get("object_name", UNSET)
 
-        presigned_url = d.pop("presigned_url", UNSET)
+        presigned_url = src_dict.get("presigned_url", UNSET)
 
-        region = d.pop("region", UNSET)
+        region = src_dict.get("region", UNSET)
 
-        _region_type = d.pop("region_type", UNSET)
+        _region_type = src_dict.get("region_type", UNSET)
         region_type: RegionType | Unset
         if isinstance(_region_type, Unset):
             region_type = UNSET
         else:
             region_type = RegionType(_region_type)
 
-        runtime_instance_crn = d.pop("runtime_instance_crn", UNSET)
+        runtime_instance_crn = src_dict.get("runtime_instance_crn", UNSET)
 
         storage_location = cls(
             type_=type_,

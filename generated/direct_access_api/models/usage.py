@@ -33,8 +33,7 @@ class Usage:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        d = dict(src_dict)
-        quantum_nanoseconds = d.pop("quantum_nanoseconds", UNSET)
+        quantum_nanoseconds = src_dict.get("quantum_nanoseconds", UNSET)
 
         usage = cls(
             quantum_nanoseconds=quantum_nanoseconds,
