@@ -149,3 +149,22 @@ def test_check_generated_names_the_file_a_spec_change_affects(root: Path, tmp_pa
     )
     assert result.returncode != 0
     assert "models/job.py" in result.stdout + result.stderr
+
+
+@pytest.mark.parametrize("value", ["Finished", "completed", 3, None, ["Completed"]])
+def test_a_value_no_enum_member_has_fails_as_calling_the_enum_does(value: Any) -> None:
+    """The generated parser's enum look-up (generator-templates/) raises the enum's ValueError."""
+    document = {**example("RunningJob"), "status": value}
+    with pytest.raises(ValueError, match="is not a valid JobStatus") as parsed:
+        Job.from_dict(document)
+    with pytest.raises(ValueError, match="is not a valid JobStatus") as called:
+        JobStatus(value)
+    assert str(parsed.value) == str(called.value)
+
+
+def test_each_enum_value_parses_to_its_member() -> None:
+    """Every value of every generated enum the parser meets comes back as that very member."""
+    for enum in (JobStatus, StorageType):
+        for member in enum:
+            assert enum._member(member.value) is member
+            assert enum._member(str(member.value)) is member

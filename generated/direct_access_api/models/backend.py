@@ -61,7 +61,7 @@ class Backend:
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         name = src_dict["name"]
 
-        status = BackendStatus(src_dict["status"])
+        status = BackendStatus._member(src_dict["status"])
 
         message = src_dict.get("message", UNSET)
 

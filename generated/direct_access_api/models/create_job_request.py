@@ -94,7 +94,7 @@ class CreateJobRequest:
         if isinstance(_log_level, Unset):
             log_level = UNSET
         else:
-            log_level = LogLevel(_log_level)
+            log_level = LogLevel._member(_log_level)
 
         create_job_request = cls(
             id=id,

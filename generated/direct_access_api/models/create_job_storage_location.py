@@ -91,7 +91,7 @@ class CreateJobStorageLocation:
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         d = dict(src_dict)
-        type_ = StorageType(d.pop("type"))
+        type_ = StorageType._member(d.pop("type"))
 
         presigned_url = d.pop("presigned_url")
 
@@ -106,7 +106,7 @@ class CreateJobStorageLocation:
         if isinstance(_region_type, Unset):
             region_type = UNSET
         else:
-            region_type = RegionType(_region_type)
+            region_type = RegionType._member(_region_type)
 
         runtime_instance_crn = d.pop("runtime_instance_crn", UNSET)
 

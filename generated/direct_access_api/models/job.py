@@ -129,7 +129,7 @@ class Job:
 
         program_id = src_dict["program_id"]
 
-        status = JobStatus(src_dict["status"])
+        status = JobStatus._member(src_dict["status"])
 
         _end_time = src_dict.get("end_time", UNSET)
         end_time: datetime.datetime | Unset
@@ -143,7 +143,7 @@ class Job:
         if isinstance(_log_level, Unset):
             log_level = UNSET
         else:
-            log_level = LogLevel(_log_level)
+            log_level = LogLevel._member(_log_level)
 
         reason_code = src_dict.get("reason_code", UNSET)
 

@@ -87,7 +87,7 @@ class StorageLocation:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        type_ = StorageType(src_dict["type"])
+        type_ = StorageType._member(src_dict["type"])
 
         bucket_crn = src_dict.get("bucket_crn", UNSET)
 
@@ -102,7 +102,7 @@ class StorageLocation:
         if isinstance(_region_type, Unset):
             region_type = UNSET
         else:
-            region_type = RegionType(_region_type)
+            region_type = RegionType._member(_region_type)
 
         runtime_instance_crn = src_dict.get("runtime_instance_crn", UNSET)
 
