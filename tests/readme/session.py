@@ -44,8 +44,21 @@ class Settings(dict[str, str]):
         return redacted(json.dumps(self))
 
 
+class StaleVirtualenv(RuntimeError):
+    """`.venv` is older than what it is installed from: a block's `make` would reinstall it."""
+
+
 def checkout(directory: Path) -> Path:
-    """``directory`` with a link to each top-level entry of the repository (tracked, and .venv)."""
+    """``directory`` with a link to each top-level entry of the repository (tracked, and .venv).
+
+    Refuses a `.venv` older than pyproject.toml or constraints.txt: a block's `make emulator`
+    would reinstall the linked, real `.venv` from the checkout, pointing its scripts and its
+    editable install at a temporary folder.
+    """
+    installed = ROOT / ".venv" / ".installed"
+    sources = [ROOT / "pyproject.toml", ROOT / "constraints.txt"]
+    if installed.exists() and any(s.stat().st_mtime > installed.stat().st_mtime for s in sources):
+        raise StaleVirtualenv(".venv is older than pyproject.toml or constraints.txt: make venv")
     tracked = subprocess.run(
         ["git", "ls-files", "-z"], cwd=ROOT, check=True, capture_output=True
     ).stdout.decode()

@@ -6,6 +6,7 @@ README.md`; the fixtures are in the root conftest.py). The rule is in tests/read
 
 from __future__ import annotations
 
+import os
 import tomllib
 from pathlib import Path
 
@@ -93,3 +94,19 @@ def test_a_blocks_output_and_the_emulators_variables_hide_secrets(
     assert result.output.count("[redacted]") == 2
     assert "DIRECT_ACCESS_S3_SECRET_ACCESS_KEY" in repr(readme_emulator)
     assert secret not in repr(readme_emulator)
+
+
+def test_a_stale_virtualenv_is_refused_before_a_block_could_reinstall_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A `.venv` older than pyproject.toml: no checkout (its `make` would reinstall the real
+    `.venv` from the temporary folder)."""
+    root = tmp_path / "repository"
+    (root / ".venv").mkdir(parents=True)
+    (root / ".venv" / ".installed").touch()
+    (root / "constraints.txt").touch()
+    (root / "pyproject.toml").touch()
+    os.utime(root / ".venv" / ".installed", (0, 0))
+    monkeypatch.setattr(session, "ROOT", root)
+    with pytest.raises(session.StaleVirtualenv, match="make venv"):
+        session.checkout(tmp_path / "checkout")
