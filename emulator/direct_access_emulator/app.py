@@ -136,7 +136,7 @@ def create_app(
     service = JobService(config, store)
     runs = executor or make_executor(config)
     runner = JobRunner(service, runs)
-    handlers = Handlers(config, service, TokenIssuer(config))
+    handlers = Handlers(config, service, TokenIssuer(config), settle=runner.settle)
     resources = AppResources(runner, runs, store)
 
     @contextlib.asynccontextmanager

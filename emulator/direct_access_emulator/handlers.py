@@ -41,10 +41,19 @@ _JSON = "application/json"
 class Handlers:
     """The handlers, sharing the configuration, the service and the token issuer."""
 
-    def __init__(self, config: EmulatorConfig, service: JobService, tokens: TokenIssuer) -> None:
+    def __init__(
+        self,
+        config: EmulatorConfig,
+        service: JobService,
+        tokens: TokenIssuer,
+        *,
+        settle: Callable[[str, str], Awaitable[None]] | None = None,
+    ) -> None:
         self.config = config
         self.service = service
         self.tokens = tokens
+        # Before a delete: waits for an ended job's last writes (`JobRunner.settle`).
+        self.settle = settle
         self.documents = JobDocuments(config.drift, clock=service.clock)
 
     def by_operation(self) -> Mapping[str, Handler]:
@@ -95,7 +104,10 @@ class Handlers:
 
     async def delete_job(self, request: Request, faults: FaultDraw) -> Response:
         instance = self._instance(request)
-        self.service.delete(instance, str(request.path_params["job_id"]))
+        job_id = str(request.path_params["job_id"])
+        if self.settle is not None:
+            await self.settle(instance, job_id)
+        self.service.delete(instance, job_id)
         return Response(status_code=204)
 
     async def cancel_job(self, request: Request, faults: FaultDraw) -> Response:

@@ -77,6 +77,17 @@ class JobRunner:
         if task is not None and task is not asyncio.current_task():
             task.cancel()
 
+    async def settle(self, instance: str, job_id: str) -> None:
+        """Wait until an ended job's task has made its last write (a cancelled job's log),
+        bounded: after a delete answers, the service writes nothing more for the job, so that
+        a client removing the job's objects then finds them all. A running job is not waited
+        for (its delete is refused)."""
+        task = self._tasks.get((instance, job_id))
+        job = self.service.store.get(instance, job_id)
+        if task is None or task is asyncio.current_task() or job is None or not job.terminal:
+            return
+        await asyncio.wait({task}, timeout=_LOG_WRITE_TIMEOUT_SECS + 1.0)
+
     async def _run(self, job: Job) -> None:
         input_url, results_url, logs_url = storage_urls(job.storage)
         request = ExecutionRequest(
@@ -89,7 +100,8 @@ class JobRunner:
             logs_url=logs_url,
         )
         # Every end writes the job's log, with why it ended, before the job shows that end
-        # (a cancel on request shows at once: its log follows within moments).
+        # (a cancel on request shows at once: its log follows within moments, and a delete
+        # waits for it, `settle`).
         log = request.log
         try:
             async with asyncio.timeout(min(job.timeout_secs, _MAX_TIMEOUT_SECS)):

@@ -68,6 +68,46 @@ async def test_a_job_created_through_the_service_runs_and_a_cancel_stops_it() ->
     await runner.aclose()
 
 
+class _HeldLogs(_GatedExecutor):
+    """Also writes logs, each write held until ``logs_gate`` opens."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.logs_gate = asyncio.Event()
+        self.written: list[str] = []
+
+    async def write_logs(self, request: ExecutionRequest, *, required: bool = False) -> None:
+        await self.logs_gate.wait()
+        self.written.append(request.job_id)
+
+
+@pytest.mark.anyio
+async def test_settle_waits_for_a_cancelled_jobs_log_and_never_for_a_running_job() -> None:
+    """A cancel shows at once and its log follows: `settle` (what a delete awaits) returns only
+    once the log is written, so nothing is written after the delete. A running job's settle
+    returns at once (its delete is refused anyway)."""
+    service = JobService(EmulatorConfig(), MemoryJobStore())
+    executor = _HeldLogs()
+    runner = JobRunner(service, executor)
+    service.create("A", _command("running"))
+    service.create("A", _command("cancelled"))
+    await _until(lambda: {"running", "cancelled"} <= set(executor.gates))
+    async with asyncio.timeout(1):
+        await runner.settle("A", "running")
+    service.cancel("A", "cancelled")
+    assert service.get("A", "cancelled").status is JobStatus.CANCELLED
+    settling = asyncio.ensure_future(runner.settle("A", "cancelled"))
+    await _until(lambda: executor.cancelled == ["cancelled"])
+    done, _ = await asyncio.wait({settling}, timeout=0.2)
+    assert not done  # the log is held: settle cannot have returned
+    executor.logs_gate.set()
+    async with asyncio.timeout(5):
+        await settling
+    assert executor.written == ["cancelled"]
+    executor.gates["running"].set()
+    await runner.aclose()
+
+
 @pytest.fixture
 def anyio_backend() -> str:
     return "asyncio"
