@@ -182,3 +182,13 @@ def test_a_committed_baseline_is_schemathesis_format_naming_operations_and_check
         assert entry.operation in labels, entry
         assert entry.check in checks, entry
         assert entry.extra.get("reason"), entry
+
+
+def test_no_module_of_the_suite_is_over_450_lines() -> None:
+    """Each module holds one job (hooks, checks, cases, breakages...); past ~450 lines it is split
+    along its seams."""
+    sizes = {
+        path.name: len(path.read_text("utf-8").splitlines())
+        for path in (ROOT / "contract_tests").glob("*.py")
+    }
+    assert {name: size for name, size in sizes.items() if size > 450} == {}
