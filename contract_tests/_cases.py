@@ -35,7 +35,13 @@ __all__ = [
 CREATE_BODY = "/components/schemas/CreateJobRequest"
 #: The checks hooks.py adds to schemathesis' own (a baseline entry may name any of them).
 OUR_CHECKS = frozenset(
-    {"client_conformance", "spec_drift", "one_credential_at_a_time", "stored_after_refusal"}
+    {
+        "client_conformance",
+        "instances_apart",
+        "one_credential_at_a_time",
+        "spec_drift",
+        "stored_after_refusal",
+    }
 )
 
 
@@ -104,6 +110,8 @@ class RunRecord:
     known: int = 0  # failures the baseline covers
     phases: dict[str, int] = field(default_factory=dict)
     probed: set[tuple[str, str]] = field(default_factory=set)  # (operation, credential probe)
+    # Job id -> the identity whose create of it was accepted (its token and Service-CRN both).
+    creators: dict[str, str] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     @property

@@ -2,14 +2,17 @@
 
 `client_conformance` (2xx bodies parse with the generated models and pass strict mode),
 `spec_drift` (fields the spec lacks), `one_credential_at_a_time` (a valid token without a valid
-`Service-CRN`, and the reverse) and `stored_after_refusal` (no job stored whose every create was
-refused). Each raises a `Failure` of its own, keyed so that a baseline entry outlives an edit here.
+`Service-CRN`, and the reverse), `stored_after_refusal` (no job stored whose every create was
+refused) and `instances_apart` (no instance sees another's jobs). Each raises a `Failure` of its
+own, keyed so that a baseline entry outlives an edit here.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from typing import Any
+from urllib.parse import quote
 
 import schemathesis
 from requests.structures import CaseInsensitiveDict
@@ -24,7 +27,7 @@ from schemathesis.specs.openapi._auth_retry import send_probe
 
 import direct_access_api.models
 from contract_tests._cases import Drift, real_body, state
-from contract_tests._target import Target
+from contract_tests._target import Identity, Target
 from direct_access_spec import find_operation, resolve, violations
 
 # Cases of any operation: the checks look at the operation themselves.
@@ -33,8 +36,10 @@ Case = GenericCase[Any]
 __all__ = [
     "Case",
     "client_conformance",
+    "instances_apart",
     "one_credential_at_a_time",
     "operation_id",
+    "sent_by",
     "spec_drift",
     "stored_after_refusal",
 ]
@@ -285,3 +290,103 @@ class stored_after_refusal:  # a check's name is its class name
                 message=f"{len(stored)} jobs listed whose every create was refused, e.g. "
                 f"{stored[0]} (answered {', '.join(map(str, refused[stored[0]]))})",
             )
+
+
+def sent_by(target: Target | None, headers: Mapping[str, Any]) -> Identity | None:
+    """The identity whose credentials ``headers`` carry, both of them (token and Service-CRN)."""
+    if target is None:
+        return None
+    sent = {str(k).lower(): str(v) for k, v in headers.items()}
+    return next(
+        (
+            identity
+            for identity in target.identities
+            if sent.get("authorization") == f"Bearer {identity.token}"
+            and sent.get("service-crn") == identity.service_crn
+        ),
+        None,
+    )
+
+
+class InstancesNotApart(Failure):
+    """One instance's job is visible to another: listed for it, or read by its id."""
+
+    code = "ST905"
+    kind_title = "Another instance's job is visible"
+    check_name = "instances_apart"
+
+    @property
+    def _unique_key(self) -> str:
+        return "visible"
+
+
+# How many of each instance's jobs are read by id as every other instance, after the run.
+_READS_PER_INSTANCE = 3
+
+
+@schemathesis.check
+class instances_apart:  # a check's name is its class name
+    """After the run: a job one instance created is invisible to every other, in its list of jobs
+    and read by id.
+
+    `object_level_authorization` judges one stateful read per run, and takes an object the peer
+    can also list for shared by design, so a service that leaks reads and lists alike may pass it
+    by the draw; this check does not depend on one: every job of the run that its creator lists
+    is judged, whatever the seed.
+    """
+
+    def after_run(self, ctx: CheckContext) -> None:
+        target = state.target
+        if target is None or len(target.identities) < 2:
+            return
+        from contract_tests._target import listed_jobs  # noqa: PLC0415
+
+        with state.lock:
+            creators = dict(state.creators)
+        listed = listed_jobs(target)
+        # Listed for an instance other than the one that created it.
+        seen = sorted(
+            (job_id, creators[job_id], other)
+            for job_id, listers in listed.items()
+            if job_id in creators
+            for other in listers
+            if other != creators[job_id]
+        )
+        how = "lists"
+        if not seen:
+            seen = _read_by_others(target, creators, listed)
+            how = "reads"
+        if seen:
+            job_id, creator, other = seen[0]
+            raise InstancesNotApart(
+                operation="GET /v1/jobs" if how == "lists" else "GET /v1/jobs/{job-id}",
+                message=f"`{other}` {how} job {job_id}, which `{creator}` created "
+                f"({len(seen)} such views); expected 404 or an absent job",
+            )
+
+
+def _read_by_others(
+    target: Target, creators: Mapping[str, str], listed: Mapping[str, list[str]]
+) -> list[tuple[str, str, str]]:
+    """(job, creator, reader) of jobs another instance reads by id with a 2xx answer: a few of
+    each instance's jobs that it lists itself (so they exist)."""
+    import httpx  # noqa: PLC0415
+
+    seen = []
+    with httpx.Client(base_url=target.url, timeout=30) as http:
+        for identity in target.identities:
+            own = [j for j, c in sorted(creators.items()) if c == identity.name and identity.name
+                   in listed.get(j, ())][:_READS_PER_INSTANCE]  # fmt: skip
+            for job_id in own:
+                for other in target.identities:
+                    if other == identity:
+                        continue
+                    try:
+                        answer = http.get(
+                            f"/v1/jobs/{quote(job_id, safe='')}", headers=other.headers()
+                        )
+                    except httpx.HTTPError:
+                        continue
+                    if 200 <= answer.status_code < 300:
+                        seen.append((job_id, identity.name, other.name))
+    return seen

@@ -22,7 +22,7 @@ from schemathesis.core.parameters import ParameterLocation
 from contract_tests._cases import Finding, one_breach, own_job_id, state
 
 # Imported for its side effect too: it registers the suite's checks with schemathesis.
-from contract_tests._checks import Case, operation_id
+from contract_tests._checks import Case, operation_id, sent_by
 from contract_tests._target import Target
 from direct_access_spec import inline_refs, operations
 
@@ -196,6 +196,9 @@ def after_call(context: HookContext, case: Case, response: Response) -> None:
                 state.jobs_accepted += 1
             if job_id is not None:
                 state.create_answers.setdefault(job_id, set()).add(response.status_code)
+                sender = sent_by(state.target, response.request.headers)
+                if 200 <= response.status_code < 300 and sender is not None:
+                    state.creators[job_id] = sender.name
                 sent = response.request.headers.get("Service-CRN")
                 first = state.target.identities[0] if state.target else None
                 if response.status_code == 204 and first is not None and sent == first.service_crn:
