@@ -14,6 +14,7 @@ import signal
 import subprocess
 import sys
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from xml.etree import ElementTree
@@ -99,17 +100,48 @@ def breakages(*names: str) -> list[str]:
     return [argument for name in names for argument in ("--breakage", name)]
 
 
+@dataclass(frozen=True)
+class Run:
+    """One `python -m contract_tests` run: its exit code, its output and its report folder."""
+
+    code: int
+    output: str
+    report: Path
+
+    @property
+    def summary(self) -> dict[str, Any]:
+        return summary(self.report)
+
+
+# The runs the tests below share: each proves several things, and costs ~10 s.
+@pytest.fixture(scope="module")
+def broken_run(tmp_path_factory: pytest.TempPathFactory) -> Run:
+    """Every breakage at once, and a field the spec lacks added to job answers (drift)."""
+    report = tmp_path_factory.mktemp("contract") / "broken"
+    code, output = run_suite(*breakages(*NAMED_BY, "adds-a-field"), report=report)
+    return Run(code, output, report)
+
+
+@pytest.fixture(scope="module")
+def drift_only_run(tmp_path_factory: pytest.TempPathFactory) -> Run:
+    """The emulator adding a field to job answers, and nothing else wrong, with --allow-drift."""
+    report = tmp_path_factory.mktemp("contract") / "drift-allowed"
+    code, output = run_suite(*breakages("adds-a-field"), "--allow-drift", report=report)
+    return Run(code, output, report)
+
+
 @pytest.mark.timeout(600)
-def test_one_run_names_every_breakage_and_leaves_no_job(tmp_path: Path) -> None:
+def test_one_run_names_every_breakage_and_leaves_no_job(
+    broken_run: Run, drift_only_run: Run
+) -> None:
     """With all breakages at once, one run names each in summary.json, sweeps every job it
     created (those stored after a refused create too), and spends its budget like a run
-    against the conforming emulator."""
-    code, output = run_suite(*breakages(*NAMED_BY), report=tmp_path / "broken")
-    assert code == 1, output[-3000:]
-    broken = summary(tmp_path / "broken")
+    against an emulator that departs from the spec only where the run allows it."""
+    assert broken_run.code == 1, broken_run.output[-3000:]
+    broken = broken_run.summary
     failures = broken["failures"]
     unnamed = [name for name, named in NAMED_BY.items() if not any(map(named, failures))]
-    # The seed first: `--seed N` replays the run that missed a breakage.
+    # The seed first: with it, `--seed N` replays the run that missed a breakage.
     assert not unnamed, f"seed {broken['seed']}: " + json.dumps(failures, indent=1)[-6000:]
     assert broken["jobs"]["swept"] > 0
     assert broken["jobs"]["not_removed"] == {}
@@ -118,32 +150,49 @@ def test_one_run_names_every_breakage_and_leaves_no_job(tmp_path: Path) -> None:
     trace = [g for g in broken["groups"] if "`/trace`" in g["cause"]]
     assert len(trace) == 1, broken["groups"]
     assert len(trace[0]["operations"]) > 5, trace
-    text = (tmp_path / "broken" / "summary.txt").read_text("utf-8")
+    text = (broken_run.report / "summary.txt").read_text("utf-8")
     assert "causes (" in text
     assert "$DIRECT_ACCESS_TOKEN" in text  # reproductions take the token as a variable
     # JUnit: one test case per failure, its message one readable line.
-    suite = ElementTree.parse(tmp_path / "broken" / "junit.xml").getroot()  # noqa: S314 - ours
+    suite = ElementTree.parse(broken_run.report / "junit.xml").getroot()  # noqa: S314 - ours
     messages = [element.get("message", "") for element in suite.iter("failure")]
     assert len(messages) == len(failures)
     assert all(message and "\n" not in message for message in messages)
-    written = output + text + (tmp_path / "broken" / "summary.json").read_text("utf-8")
+    written = broken_run.output + text + (broken_run.report / "summary.json").read_text("utf-8")
     assert not SIGNATURE.search(written)
     assert "Bearer ey" not in written
 
-    code, output = run_suite(report=tmp_path / "conforming")
-    assert code == 0, output[-3000:]
-    conforming = summary(tmp_path / "conforming")
-    assert conforming["failures"] == []
+    assert drift_only_run.code == 0, drift_only_run.output[-3000:]
+    allowed = drift_only_run.summary
     unit_phases = ("examples", "coverage", "fuzzing")
-    sent = {name: sum(summary(tmp_path / name)["cases_per_phase"].get(p, 0) for p in unit_phases)
-            for name in ("broken", "conforming")}  # fmt: skip
-    assert abs(sent["broken"] - sent["conforming"]) <= 0.3 * sent["conforming"], sent
-    assert broken["cases"] >= 0.7 * conforming["cases"], (broken["cases"], conforming["cases"])
+    sent = {name: sum(run["cases_per_phase"].get(p, 0) for p in unit_phases)
+            for name, run in (("broken", broken), ("allowed", allowed))}  # fmt: skip
+    assert abs(sent["broken"] - sent["allowed"]) <= 0.3 * sent["allowed"], sent
+    assert broken["cases"] >= 0.7 * allowed["cases"], (broken["cases"], allowed["cases"])
+
+
+@pytest.mark.timeout(600)
+def test_drift_is_named_and_fails_unless_allowed(broken_run: Run, drift_only_run: Run) -> None:
+    """Against a service adding a field to jobs, the suite names each added field as drift per
+    operation, never as a schema violation; it fails by default and passes with --allow-drift."""
+    failures = broken_run.summary["failures"]
+    made_up = [f for f in failures if "made_up" in f["cause"]]
+    assert made_up, json.dumps(failures, indent=1)[-6000:]
+    assert {f["check"] for f in made_up} == {"spec_drift"}, made_up
+    assert {f["operation"] for f in made_up} >= {"GET /v1/jobs", "GET /v1/jobs/{job-id}"}, made_up
+    text = (broken_run.report / "summary.txt").read_text("utf-8")
+    assert "drift from the spec (fails the run)" in text
+    assert drift_only_run.code == 0, drift_only_run.output[-3000:]
+    allowed = drift_only_run.summary
+    assert allowed["failures"] == []
+    assert allowed["drift_allowed"] is True
+    assert {"operation": "list_jobs", "status": 200, "field": "jobs/*/made_up"} in allowed["drift"]
+    assert {"operation": "get_job", "status": 200, "field": "made_up"} in allowed["drift"]
 
 
 @pytest.mark.timeout(600)
 def test_a_baseline_accepts_known_departures_and_names_only_new_ones(tmp_path: Path) -> None:
-    """Recorded once, a baseline makes the same departures pass; a new breakage fails, and only
+    """Recorded once, a baseline lets the same departures pass; a new breakage fails, and only
     it is named; --baseline-update accepts it, --baseline-prune drops what was fixed."""
     baseline = tmp_path / "baseline.json"
     # Creates and lists only (the lists then hold jobs), without the stateful phase's links.
@@ -151,50 +200,34 @@ def test_a_baseline_accepts_known_departures_and_names_only_new_ones(tmp_path: P
     record = ("--baseline", str(baseline))
 
     def run(*args: str, report: Path) -> tuple[int, str]:
-        return run_suite(*args, report=report, examples=3)  # six runs: a small budget
+        return run_suite(*args, report=report, examples=3)  # four runs: a small budget
 
+    # The first run with a new file records it.
     code, output = run(*breakages("extra-field"), *record, *only_lists, report=tmp_path / "a")
     assert baseline.is_file(), output[-3000:]
     entries = json.loads(baseline.read_text("utf-8"))["entries"]
     assert {entry["check"] for entry in entries} == {"spec_drift"}, entries
 
-    code, output = run(*breakages("extra-field"), *record, *only_lists, report=tmp_path / "b")
-    assert code == 0, output[-3000:]
-    assert summary(tmp_path / "b")["failures"] == []
+    # A new departure besides the known one: the run fails naming the new one only (an update
+    # reports against the baseline as it was loaded), and records it.
+    both = breakages("extra-field", "null-error-fields")
+    code, output = run(*both, *record, "--baseline-update", *only_lists, report=tmp_path / "b")
+    assert code == 1, output[-3000:]
+    checks = {f["check"] for f in summary(tmp_path / "b")["failures"]}
+    assert checks == {"response_schema_conformance"}, summary(tmp_path / "b")["failures"]
     assert summary(tmp_path / "b")["baseline"]["known_failures"] >= 1
 
-    both = breakages("extra-field", "null-error-fields")
+    # Both departures known: the run passes.
     code, output = run(*both, *record, *only_lists, report=tmp_path / "c")
-    assert code == 1, output[-3000:]
-    checks = {f["check"] for f in summary(tmp_path / "c")["failures"]}
-    assert checks == {"response_schema_conformance"}, summary(tmp_path / "c")["failures"]
-
-    code, output = run(*both, *record, "--baseline-update", *only_lists, report=tmp_path / "d")
-    code, output = run(*both, *record, *only_lists, report=tmp_path / "e")
     assert code == 0, output[-3000:]
+    assert summary(tmp_path / "c")["failures"] == []
+    assert summary(tmp_path / "c")["baseline"]["known_failures"] >= 2
 
-    code, output = run(*record, "--baseline-prune", *only_lists, report=tmp_path / "f")
+    # Fixed: pruning drops every entry. A few cases per operation do, the coverage phase
+    # left out (an entry is kept only for an operation the run did not test).
+    prune = ("--include-path-regex", "^/v1/jobs$", "--phases", "examples,fuzzing")
+    code, output = run(*record, "--baseline-prune", *prune, report=tmp_path / "d")
     assert json.loads(baseline.read_text("utf-8"))["entries"] == [], output[-3000:]
-
-
-@pytest.mark.timeout(300)
-def test_drift_is_named_and_fails_unless_allowed(tmp_path: Path) -> None:
-    """Against a service adding a field to jobs, the suite names each added field as drift per
-    operation; it fails by default and passes with --allow-drift."""
-    only_jobs = ("--include-path-regex", "^/v1/jobs")
-    code, output = run_suite(*breakages("adds-a-field"), *only_jobs, report=tmp_path / "strict")
-    assert code == 1, output[-3000:]
-    strict = summary(tmp_path / "strict")
-    assert {f["check"] for f in strict["failures"]} == {"spec_drift"}, strict["failures"]
-    assert (
-        "drift from the spec (fails the run)" in (tmp_path / "strict" / "summary.txt").read_text()
-    )
-    code, output = run_suite(
-        *breakages("adds-a-field"), "--allow-drift", *only_jobs, report=tmp_path / "allowed"
-    )
-    assert code == 0, output[-3000:]
-    drift = summary(tmp_path / "allowed")["drift"]
-    assert {"operation": "list_jobs", "status": 200, "field": "jobs/*/made_up"} in drift
 
 
 @contextlib.contextmanager
