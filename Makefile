@@ -91,7 +91,7 @@ typecheck: $(VENV)/.installed ## mypy --strict on hand-written and generated cod
 	$(BIN)/mypy
 
 test: lint typecheck check-generated ## Everything CI checks: lint, types, generated code, all tests, coverage
-	$(BIN)/pytest -n 2 --cov --cov-report=term
+	$(BIN)/pytest -n 2 --dist loadgroup --cov --cov-report=term
 	$(CONTRACT) -n 25
 
 test-fast: $(VENV)/.installed ## Only the tests, no lint or type checks

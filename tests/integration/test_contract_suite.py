@@ -130,6 +130,12 @@ def drift_only_run(tmp_path_factory: pytest.TempPathFactory) -> Run:
     return Run(code, output, report)
 
 
+# One worker runs both tests that share the module's runs (`make test`: --dist loadgroup), so
+# that each run happens once.
+SHARED_RUNS = pytest.mark.xdist_group("contract-shared-runs")
+
+
+@SHARED_RUNS
 @pytest.mark.timeout(600)
 def test_one_run_names_every_breakage_and_leaves_no_job(
     broken_run: Run, drift_only_run: Run
@@ -171,6 +177,7 @@ def test_one_run_names_every_breakage_and_leaves_no_job(
     assert broken["cases"] >= 0.7 * allowed["cases"], (broken["cases"], allowed["cases"])
 
 
+@SHARED_RUNS
 @pytest.mark.timeout(600)
 def test_drift_is_named_and_fails_unless_allowed(broken_run: Run, drift_only_run: Run) -> None:
     """Against a service adding a field to jobs, the suite names each added field as drift per
