@@ -343,7 +343,11 @@ def test_cancel_ends_a_long_simulation_within_a_second(
     job = sampler(client, storage, IDEAL).run([long_circuit()], shots=1_000_000)
     busy = _busy_worker(pool, job.job_id())
     assert busy in baseline
-    assert job.running()
+    # running() reports the job's last poll, which follows the worker's start moments later.
+    deadline = time.monotonic() + 30
+    while not job.running():
+        assert time.monotonic() < deadline, f"job {job.job_id()} never showed Running"
+        time.sleep(0.02)  # polling, bounded by the deadline
     job.cancel()
     assert _seconds_until_gone(pool, busy, limit=1.0) < 1.0
     assert busy not in _aer_workers()
