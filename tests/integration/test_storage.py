@@ -13,6 +13,7 @@ import httpx
 import pytest
 from botocore.config import Config
 
+from direct_access_emulator import seaweedfs
 from direct_access_emulator.seaweedfs import S3Settings, local_s3
 
 if TYPE_CHECKING:
@@ -93,8 +94,6 @@ def test_a_start_that_loses_a_port_is_tried_again_on_new_ports(
 ) -> None:
     """A port probed free but taken before weed binds it (stores started side by side): weed
     exits, and the start is tried again on new ports."""
-    from direct_access_emulator import seaweedfs  # noqa: PLC0415
-
     chosen: list[dict[str, int]] = []
     real_ports = seaweedfs._ports
     with socket.socket() as taken:
@@ -112,12 +111,6 @@ def test_a_start_that_loses_a_port_is_tried_again_on_new_ports(
         with local_s3() as settings:
             assert len(chosen) == 2
             assert settings.endpoint == f"http://127.0.0.1:{chosen[1]['s3.port']}"
-            s3 = boto3.client(
-                "s3",
-                endpoint_url=settings.endpoint,
-                region_name=settings.region,
-                aws_access_key_id=settings.access_key_id,
-                aws_secret_access_key=settings.secret_access_key,
-            )
+            s3 = s3_client(settings)
             s3.put_object(Bucket=settings.bucket, Key="k", Body=b"v")
             assert s3.get_object(Bucket=settings.bucket, Key="k")["Body"].read() == b"v"
