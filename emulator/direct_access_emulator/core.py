@@ -112,10 +112,11 @@ class Job:
         list of 10,000 jobs spent 0.1 s in it, bench/), writes the same bytes but for characters
         past `~` (raw UTF-8, DEL): a document with one takes `json.dumps`' escapes instead. A job
         has no float, so no NaN."""
-        encoded = orjson.dumps(self.document())
+        document = self.document()
+        encoded = orjson.dumps(document)
         if encoded.isascii() and b"\x7f" not in encoded:
             return encoded
-        return json.dumps(self.document(), separators=(",", ":")).encode("ascii")
+        return json.dumps(document, separators=(",", ":")).encode("ascii")
 
     def document(self) -> dict[str, Any]:
         """The job as Get job returns it (the spec's `Job`)."""
