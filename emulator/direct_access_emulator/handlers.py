@@ -47,7 +47,7 @@ class Handlers:
         service: JobService,
         tokens: TokenIssuer,
         *,
-        settle: Callable[[str, str], Awaitable[None]] | None = None,
+        settle: Callable[[str, str], Awaitable[None]],
     ) -> None:
         self.config = config
         self.service = service
@@ -105,8 +105,7 @@ class Handlers:
     async def delete_job(self, request: Request, faults: FaultDraw) -> Response:
         instance = self._instance(request)
         job_id = str(request.path_params["job_id"])
-        if self.settle is not None:
-            await self.settle(instance, job_id)
+        await self.settle(instance, job_id)
         self.service.delete(instance, job_id)
         return Response(status_code=204)
 

@@ -83,8 +83,10 @@ class JobRunner:
         a client removing the job's objects then finds them all. A running job is not waited
         for (its delete is refused)."""
         task = self._tasks.get((instance, job_id))
+        if task is None or task is asyncio.current_task():
+            return
         job = self.service.store.get(instance, job_id)
-        if task is None or task is asyncio.current_task() or job is None or not job.terminal:
+        if job is None or not job.terminal:
             return
         await asyncio.wait({task}, timeout=_LOG_WRITE_TIMEOUT_SECS + 1.0)
 
