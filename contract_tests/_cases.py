@@ -112,6 +112,8 @@ class RunRecord:
     probed: set[tuple[str, str]] = field(default_factory=set)  # (operation, credential probe)
     # Job id -> the identity whose create of it was accepted (its token and Service-CRN both).
     creators: dict[str, str] = field(default_factory=dict)
+    # The target's listing once the run has ended, shared by the checks that judge it.
+    listed_after_run: dict[str, list[str]] | None = None
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     @property

@@ -27,7 +27,7 @@ from schemathesis.specs.openapi._auth_retry import send_probe
 
 import direct_access_api.models
 from contract_tests._cases import Drift, real_body, state
-from contract_tests._target import Identity, Target
+from contract_tests._target import Identity, Target, listed_jobs
 from direct_access_spec import find_operation, resolve, violations
 
 # Cases of any operation: the checks look at the operation themselves.
@@ -254,6 +254,18 @@ def one_credential_at_a_time(ctx: CheckContext, response: Response, case: Case) 
     return None
 
 
+def _listed_after_run(target: Target) -> dict[str, list[str]]:
+    """The run's jobs the target lists once the run has ended, listed once for the checks that
+    judge it (`stored_after_refusal`, `instances_apart`): nothing changes between them."""
+    with state.lock:
+        listed = state.listed_after_run
+    if listed is None:
+        listed = listed_jobs(target)
+        with state.lock:
+            state.listed_after_run = listed
+    return listed
+
+
 class StoredAfterRefusal(Failure):
     """The target holds jobs whose create it refused."""
 
@@ -274,8 +286,6 @@ class stored_after_refusal:  # a check's name is its class name
         target = state.target
         if target is None:
             return
-        from contract_tests._target import listed_jobs  # noqa: PLC0415
-
         with state.lock:
             answers = {job_id: set(statuses) for job_id, statuses in state.create_answers.items()}
         refused = {
@@ -283,7 +293,7 @@ class stored_after_refusal:  # a check's name is its class name
             for job_id, statuses in answers.items()
             if statuses and not any(200 <= s < 300 for s in statuses)
         }
-        stored = sorted(job_id for job_id in listed_jobs(target) if job_id in refused)
+        stored = sorted(job_id for job_id in _listed_after_run(target) if job_id in refused)
         if stored:
             raise StoredAfterRefusal(
                 operation="POST /v1/jobs",
@@ -339,11 +349,9 @@ class instances_apart:  # a check's name is its class name
         target = state.target
         if target is None or len(target.identities) < 2:
             return
-        from contract_tests._target import listed_jobs  # noqa: PLC0415
-
         with state.lock:
             creators = dict(state.creators)
-        listed = listed_jobs(target)
+        listed = _listed_after_run(target)
         # Listed for an instance other than the one that created it.
         seen = sorted(
             (job_id, creators[job_id], other)
