@@ -7,6 +7,7 @@ URL without its query (the signature), while its value stays the full URL.
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 import urllib.parse
@@ -43,9 +44,12 @@ class PresignedURL(str):
         return repr(redact_url(str(self)))
 
 
-def _forms(secret: str) -> set[str]:
+# Each answer is searched for the call's secrets: their forms are worked out once per secret (a
+# client holds a few: its API key or token, the bearer tokens IAM hands out over time).
+@functools.lru_cache(maxsize=64)
+def _forms(secret: str) -> frozenset[str]:
     # As sent, as a JSON string escapes it, and as a URL or form body encodes it.
-    return {secret, json.dumps(secret)[1:-1], urllib.parse.quote(secret, safe="")}
+    return frozenset({secret, json.dumps(secret)[1:-1], urllib.parse.quote(secret, safe="")})
 
 
 def redact_secrets(text: str, secrets: Iterable[str | None]) -> str:

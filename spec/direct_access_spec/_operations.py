@@ -46,19 +46,25 @@ class Operation:
     def schema_pointer(self, status: int) -> str | None:
         """The JSON pointer of the answer's JSON schema for ``status``, following ``$ref``s.
 
-        ``None`` when the status has no JSON body (204) or is not documented.
+        ``None`` when the status has no JSON body (204) or is not documented. Worked out once
+        per operation and status: the clients ask it of every answer.
         """
-        pointer = f"{self.pointer}/responses/{status}"
-        node: Any = resolve(self.pointer)["responses"].get(str(status))
-        if node is None:
-            return None
-        while isinstance(node, Mapping) and "$ref" in node:
-            pointer = str(node["$ref"]).removeprefix("#")
-            node = resolve(pointer)
-        content = node.get("content", {}) if isinstance(node, Mapping) else {}
-        if "application/json" not in content:
-            return None
-        return f"{pointer}/content/application~1json/schema"
+        return _schema_pointer(self, status)
+
+
+@functools.cache
+def _schema_pointer(op: Operation, status: int) -> str | None:
+    pointer = f"{op.pointer}/responses/{status}"
+    node: Any = resolve(op.pointer)["responses"].get(str(status))
+    if node is None:
+        return None
+    while isinstance(node, Mapping) and "$ref" in node:
+        pointer = str(node["$ref"]).removeprefix("#")
+        node = resolve(pointer)
+    content = node.get("content", {}) if isinstance(node, Mapping) else {}
+    if "application/json" not in content:
+        return None
+    return f"{pointer}/content/application~1json/schema"
 
 
 @functools.cache
