@@ -164,15 +164,18 @@ class BaseClient:
             if asynchronous
             else {"request": [_cap_timeout], "response": [self._response_hook]}
         )
+        framed = transport is None
         if transport is None:
             transport = deadline_transport(asynchronous=asynchronous)
         capped: httpx.BaseTransport | httpx.AsyncBaseTransport
         if asynchronous:
             capped = AsyncCappedTransport(
-                cast(httpx.AsyncBaseTransport, transport), max_answer_bytes
+                cast(httpx.AsyncBaseTransport, transport), max_answer_bytes, framed=framed
             )
         else:
-            capped = CappedTransport(cast(httpx.BaseTransport, transport), max_answer_bytes)
+            capped = CappedTransport(
+                cast(httpx.BaseTransport, transport), max_answer_bytes, framed=framed
+            )
         httpx_args: dict[str, Any] = {"auth": auth, "event_hooks": hooks, "transport": capped}
         self._api = GeneratedClient(
             base_url=self.settings.url,
@@ -221,9 +224,8 @@ class BaseClient:
         pointer = op.schema_pointer(status)
         if pointer is None:
             return
-        invalid = functools.partial(
-            InvalidResponseError, request.method, str(request.url), status, operation=op
-        )
+        url = str(request.url)
+        invalid = functools.partial(InvalidResponseError, request.method, url, status, operation=op)
         media_type = response.headers.get("Content-Type", "").split(";", 1)[0].strip().lower()
         if media_type and not _is_json(media_type):
             raise invalid(f"the body is {media_type}, not JSON")
@@ -242,7 +244,7 @@ class BaseClient:
             try:
                 self._strict.check(
                     request.method,
-                    str(request.url),
+                    url,
                     status,
                     pointer,
                     document,

@@ -253,10 +253,16 @@ class _AsyncCappedStream(httpx.AsyncByteStream):
 
 
 class CappedTransport(httpx.BaseTransport):
-    """``inner`` with every answer's body limited to ``cap`` bytes (`InvalidResponseError`)."""
+    """``inner`` with every answer's body limited to ``cap`` bytes (`InvalidResponseError`).
 
-    def __init__(self, inner: httpx.BaseTransport, cap: int) -> None:
-        self._inner, self._cap = inner, cap
+    ``framed``: ``inner`` is `deadline_transport`'s, HTTP/1.1 through httpcore and h11, which
+    read exactly the bytes an answer's Content-Length declares; an answer declaring a length
+    within the cap then goes on as it is, without a counting stream (bench/: about 15 µs a
+    call). Any other transport's answers are counted as they are read.
+    """
+
+    def __init__(self, inner: httpx.BaseTransport, cap: int, *, framed: bool = False) -> None:
+        self._inner, self._cap, self._framed = inner, cap, framed
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
         response = self._inner.handle_request(request)
@@ -264,6 +270,8 @@ class CappedTransport(httpx.BaseTransport):
         if declared is not None and declared > self._cap:
             response.close()
             raise _too_large(request, self._cap, f"Content-Length {declared:,}")
+        if declared is not None and self._framed:
+            return response
         if not isinstance(response.stream, httpx.SyncByteStream):  # pragma: no cover
             return response
         return _rewrapped(response, _CappedStream(response.stream, request, self._cap))
@@ -275,8 +283,8 @@ class CappedTransport(httpx.BaseTransport):
 class AsyncCappedTransport(httpx.AsyncBaseTransport):
     """`CappedTransport` for async code."""
 
-    def __init__(self, inner: httpx.AsyncBaseTransport, cap: int) -> None:
-        self._inner, self._cap = inner, cap
+    def __init__(self, inner: httpx.AsyncBaseTransport, cap: int, *, framed: bool = False) -> None:
+        self._inner, self._cap, self._framed = inner, cap, framed
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         response = await self._inner.handle_async_request(request)
@@ -284,6 +292,8 @@ class AsyncCappedTransport(httpx.AsyncBaseTransport):
         if declared is not None and declared > self._cap:
             await response.aclose()
             raise _too_large(request, self._cap, f"Content-Length {declared:,}")
+        if declared is not None and self._framed:
+            return response
         if not isinstance(response.stream, httpx.AsyncByteStream):  # pragma: no cover
             return response
         return _rewrapped(response, _AsyncCappedStream(response.stream, request, self._cap))

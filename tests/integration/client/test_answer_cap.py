@@ -1,0 +1,116 @@
+"""The answer size cap over a real loopback socket, where answers framed by Content-Length go on
+without a counting stream: a server sending more than it declared is read to what it declared."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+import threading
+from collections.abc import Iterator
+
+import pytest
+
+from direct_access import AsyncClient, Client, InvalidResponseError, Settings
+
+_VERSION = b'{"version":"1.0"}'
+# Declares the version document, then sends 1 MB more on the same connection.
+_OVER_DECLARED = (
+    b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+    + b"Content-Length: %d\r\n\r\n" % len(_VERSION)
+    + _VERSION
+    + b" " * 1_000_000
+)
+# No Content-Length: a chunked answer of 1 MB, which only counting can stop.
+_CHUNKED = (
+    b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n"
+    + b"".join(b"10000\r\n" + b" " * 0x10000 + b"\r\n" for _ in range(16))
+    + b"0\r\n\r\n"
+)
+
+
+class OneAnswerServer:
+    """Answers every request on a free loopback port with the same bytes, then closes."""
+
+    def __init__(self, answer: bytes) -> None:
+        self._answer = answer
+        self._listener = socket.create_server(("127.0.0.1", 0))
+        self._listener.settimeout(0.05)
+        self.url = f"http://127.0.0.1:{self._listener.getsockname()[1]}"
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._serve, daemon=True)
+
+    def __enter__(self) -> OneAnswerServer:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self._stop.set()
+        self._thread.join(timeout=5)
+        self._listener.close()
+
+    def _serve(self) -> None:
+        while not self._stop.is_set():
+            try:
+                conn, _ = self._listener.accept()
+            except TimeoutError:
+                continue
+            with conn:
+                conn.settimeout(2.0)
+                try:
+                    received = b""
+                    while b"\r\n\r\n" not in received:
+                        chunk = conn.recv(65536)
+                        if not chunk:
+                            break
+                        received += chunk
+                    conn.sendall(self._answer)
+                except OSError:
+                    continue  # the client closed before the whole answer went out
+
+
+def _settings(url: str) -> Settings:
+    return Settings(url=url, service_crn="crn:v1:unit", token="t")  # noqa: S106
+
+
+@pytest.fixture
+def over_declared() -> Iterator[OneAnswerServer]:
+    with OneAnswerServer(_OVER_DECLARED) as server:
+        yield server
+
+
+@pytest.fixture
+def chunked() -> Iterator[OneAnswerServer]:
+    with OneAnswerServer(_CHUNKED) as server:
+        yield server
+
+
+def test_an_answer_is_read_to_its_declared_length_and_no_further(
+    over_declared: OneAnswerServer,
+) -> None:
+    """The declared 17 bytes are the answer, under a 100-byte cap the 1 MB after them would pass."""
+    with Client(_settings(over_declared.url), max_answer_bytes=100) as c:
+        assert c.get_version() == "1.0"
+
+    async def main() -> str:
+        async with AsyncClient(_settings(over_declared.url), max_answer_bytes=100) as c:
+            return await c.get_version()
+
+    assert asyncio.run(main()) == "1.0"
+
+
+def test_an_answer_without_a_length_is_still_counted_against_the_cap(
+    chunked: OneAnswerServer,
+) -> None:
+    """1 MB chunked over a 100,000-byte cap: InvalidResponseError, sync and async."""
+    with (
+        Client(_settings(chunked.url), max_answer_bytes=100_000, retry=None) as c,
+        pytest.raises(InvalidResponseError, match="get_version answer is larger"),
+    ):
+        c.get_version()
+
+    async def main() -> None:
+        async with AsyncClient(_settings(chunked.url), max_answer_bytes=100_000, retry=None) as c:
+            await c.get_version()
+
+    with pytest.raises(InvalidResponseError, match="get_version answer is larger"):
+        asyncio.run(main())
