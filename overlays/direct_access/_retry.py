@@ -260,14 +260,22 @@ class _QuietForUs:
         return self.hook(details)
 
 
+# The hooks tuple `_quiet_stamina_logging` last found nothing to wrap in (stamina hands out the same
+# tuple until hooks are set again).
+_checked_hooks: list[tuple[RetryHook, ...]] = []
+
+
 def _quiet_stamina_logging() -> None:
     """Wrap stamina's logging hooks in `_QuietForUs`, leaving every other hook as it is.
 
     Checked before each call, so hooks a user sets later are wrapped too (a no-op once done).
     """
     hooks = get_on_retry_hooks()
+    if _checked_hooks and hooks is _checked_hooks[0]:  # the tuple of last time: nothing to wrap
+        return
     codes = _logging_hook_codes()
     if not any(getattr(h, "__code__", None) in codes for h in hooks):
+        _checked_hooks[:] = [hooks]
         return
     with _hooks_lock:
         hooks = get_on_retry_hooks()
@@ -275,6 +283,7 @@ def _quiet_stamina_logging() -> None:
             _QuietForUs(h) if getattr(h, "__code__", None) in codes else h for h in hooks
         )
         set_on_retry_hooks(quiet)
+        _checked_hooks[:] = [get_on_retry_hooks()]
 
 
 def _name(exc: Exception) -> str:

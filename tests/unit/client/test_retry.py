@@ -311,6 +311,28 @@ def test_a_retry_logs_no_warning_and_user_hooks_still_see_it(
     )
 
 
+def test_logging_hooks_set_after_the_first_calls_are_silenced_too(
+    service: Service, settings: Settings, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The check of stamina's hooks is skipped while they stay the same: hooks set between two
+    calls of one client are looked at again, and their WARNING is silenced as well."""
+    caplog.set_level(logging.DEBUG)
+    service.token()
+    service.json("GET", "/v1/jobs", 200, {"jobs": []})
+    service.json("GET", "/v1/jobs", 503, error_body(503))
+    service.json("GET", "/v1/jobs", 200, {"jobs": []})
+    seen: list[str] = []
+    with Client(settings, transport=service.transport()) as c:
+        assert c.list_jobs() == []
+        set_on_retry_hooks([lambda details: seen.append(details.name), LoggingOnRetryHook])
+        try:
+            assert c.list_jobs() == []
+        finally:
+            set_on_retry_hooks(None)
+    assert seen == ["direct_access.list_jobs"]
+    assert [r for r in caplog.records if r.levelno >= logging.WARNING] == []
+
+
 def test_the_clients_clock_paces_retries(service: Service, settings: Settings) -> None:
     """The clock given to the client is the one the retry caps read: a lasting 503 stops
     retrying once that clock says the policy's total time has passed."""
