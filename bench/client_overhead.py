@@ -4,6 +4,9 @@ and on) against raw httpx requests with the same headers, on one emulator, in on
 Client and baseline calls alternate in rounds, so that a slow moment of the shared machine falls
 on both. Each per-call figure is the median of single-call times; the fan-out figures time a batch
 of concurrent calls (`asyncio.gather`, no semaphore). The emulator's own time is in both sides.
+
+The ``floor`` figures are raw httpx plus the generated model's ``from_dict`` of the answer, no
+overlay: the least any client handing out the generated models takes, measured beside the rest.
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ from bench._profiling import profiled, top_entries
 from bench._report import Figure, Results
 from bench._sizes import Sizes
 from direct_access import AsyncClient, Client, Settings
+from direct_access_api.models import Job, JobList
 from direct_access_emulator.config import BackendConfig, EmulatorConfig
 from direct_access_emulator.testing import serve
 
@@ -110,22 +114,43 @@ async def _time_batches(
         into.append(time.perf_counter() - started)
 
 
-def _raw_get(http: httpx.Client, path: str) -> Callable[[], object]:
+def _as_is(document: Any) -> object:
+    return document
+
+
+def _raw_get(
+    http: httpx.Client, path: str, parse: Callable[[Any], object] = _as_is
+) -> Callable[[], object]:
     def call() -> object:
         answer = http.get(path)
         answer.raise_for_status()
-        return answer.json()
+        return parse(answer.json())
 
     return call
 
 
-def _raw_get_async(http: httpx.AsyncClient, path: str) -> Callable[[], Awaitable[object]]:
+def _raw_get_async(
+    http: httpx.AsyncClient, path: str, parse: Callable[[Any], object] = _as_is
+) -> Callable[[], Awaitable[object]]:
     async def call() -> object:
         answer = await http.get(path)
         answer.raise_for_status()
-        return answer.json()
+        return parse(answer.json())
 
     return call
+
+
+# The generated model of each timed operation's answer (what the floor figures parse into).
+_MODELS: dict[str, Callable[[Any], object]] = {
+    "get_job": Job.from_dict,
+    "list_jobs": JobList.from_dict,
+}
+# The figures of each side: (key, the figure's last part, what the notes say).
+_SIDES = (
+    ("loose", "default", "strict off"),
+    ("strict", "strict", "strict on"),
+    ("floor", "floor", "raw httpx plus the generated from_dict, no overlay"),
+)
 
 
 def _figure(
@@ -163,6 +188,7 @@ def _sync(sizes: Sizes, setup: _Setup, results: Results) -> None:
             calls: dict[str, Callable[[], object]] = {
                 "loose": _client_call(loose, operation, setup.job_id),
                 "strict": _client_call(strict, operation, setup.job_id),
+                "floor": _raw_get(http, path, _MODELS[operation]),
                 "raw": _raw_get(http, path),
             }
             samples: dict[str, list[float]] = {key: [] for key in calls}
@@ -172,9 +198,9 @@ def _sync(sizes: Sizes, setup: _Setup, results: Results) -> None:
                 for key, call in calls.items():
                     _time_calls(call, per_round, samples[key])
             what = _what(operation, setup)
-            for key, mode in (("loose", "strict off"), ("strict", "strict on")):
+            for key, suffix, mode in _SIDES:
                 figure = _figure(
-                    f"client.{operation}.sync.{'strict' if key == 'strict' else 'default'}",
+                    f"client.{operation}.sync.{suffix}",
                     samples[key],
                     "raw httpx.Client, same headers",
                     samples["raw"],
@@ -220,6 +246,7 @@ async def _async(sizes: Sizes, setup: _Setup, results: Results) -> None:
             calls: dict[str, Callable[[], Awaitable[object]]] = {
                 "loose": _async_client_call(loose, operation, setup.job_id),
                 "strict": _async_client_call(strict, operation, setup.job_id),
+                "floor": _raw_get_async(http, path, _MODELS[operation]),
                 "raw": _raw_get_async(http, path),
             }
             single: dict[str, list[float]] = {key: [] for key in calls}
@@ -234,8 +261,7 @@ async def _async(sizes: Sizes, setup: _Setup, results: Results) -> None:
                 for key, call in calls.items():
                     await _time_batches(call, sizes.fan_out, 1, batches[key])
             what = _what(operation, setup)
-            for key, mode in (("loose", "strict off"), ("strict", "strict on")):
-                suffix = "strict" if key == "strict" else "default"
+            for key, suffix, mode in _SIDES:
                 figure = _figure(
                     f"client.{operation}.async.{suffix}",
                     single[key],
