@@ -18,7 +18,7 @@ GEN_BIN := $(CURDIR)/$(GEN_VENV)/bin
 # Hand-written code, for lint and type checks (generated/ is checked by check-generated and mypy).
 SOURCES := spec overlays emulator tests contract_tests bench conftest.py
 
-.PHONY: help venv generate check-generated lint format typecheck test test-fast contract \
+.PHONY: help venv generate generate-into check-generated lint format typecheck test test-fast contract \
 	contract-deployment emulator bench clean
 
 help: ## List the targets and the variables
@@ -66,6 +66,12 @@ run_generator = rm -rf "$(1)" && \
 generate: $(GEN_VENV)/.installed ## Recreate generated/direct_access_api from openapi.yaml
 	$(call run_generator,generated/direct_access_api,$(SPEC))
 	@echo "generated/direct_access_api recreated from $(SPEC)"
+
+# The generator command alone, into OUT (bench/codegen.py times it; needs .venv-gen, which it
+# does not make, so that a timing never includes an install).
+generate-into:
+	@test -n "$(OUT)" || { echo "error: make generate-into OUT=<folder>" >&2; exit 2; }
+	@$(call run_generator,$(OUT),$(SPEC))
 
 check-generated: $(GEN_VENV)/.installed ## Fail when generated/ differs from what openapi.yaml produces
 	@tmp=$$(mktemp -d); trap 'rm -rf "$$tmp"' EXIT; \
