@@ -34,8 +34,10 @@ from direct_access_emulator.testing import serve
 
 __all__ = ["PROFILE_ABOVE", "run"]
 
-#: A client figure above this ratio to its baseline gets profiled (client side, cProfile).
-PROFILE_ABOVE = 1.5
+#: A client figure above this ratio to its baseline gets profiled (client side, cProfile): the
+#: tightest goal the README's findings hold a client figure to, so that each one short of its goal
+#: has a profile.
+PROFILE_ABOVE = 1.2
 _BACKEND = "fake_backend"
 _SETTLE_DEADLINE_SECS = 30.0
 _WARMUP_CALLS = 5
