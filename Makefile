@@ -67,9 +67,8 @@ generate: $(GEN_VENV)/.installed ## Recreate generated/direct_access_api from op
 	$(call run_generator,generated/direct_access_api,$(SPEC))
 	@echo "generated/direct_access_api recreated from $(SPEC)"
 
-# The generator command alone, into OUT (bench/codegen.py times it; needs .venv-gen, which it
-# does not make, so that a timing never includes an install).
-generate-into:
+# Needs .venv-gen and does not make it, so that bench/codegen.py's timing never holds an install.
+generate-into: ## Only the generator command of generate, into OUT=folder (what bench/ times)
 	@test -n "$(OUT)" || { echo "error: make generate-into OUT=<folder>" >&2; exit 2; }
 	@$(call run_generator,$(OUT),$(SPEC))
 
