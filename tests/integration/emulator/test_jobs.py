@@ -5,7 +5,6 @@ from __future__ import annotations
 import concurrent.futures
 import datetime
 import json
-import statistics
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -308,7 +307,10 @@ def test_the_same_id_in_another_instance_is_another_job(
 
 
 def test_kept_alive_answers_are_not_held_back(emulator: RunningEmulator) -> None:
-    """Answers on a reused connection arrive at once (no ~40 ms Nagle/delayed-ACK stall)."""
+    """Answers on a reused connection arrive at once (no ~40 ms Nagle/delayed-ACK stall).
+
+    The stall holds back every answer written in two parts, so even the fastest of 15 takes
+    ~40 ms with it; a loaded machine slows some answers, not all (the median did not hold)."""
     with httpx.Client(base_url=emulator.url) as plain:
         plain.get("/version")
         durations = []
@@ -316,7 +318,7 @@ def test_kept_alive_answers_are_not_held_back(emulator: RunningEmulator) -> None
             started = time.perf_counter()
             assert plain.get("/version").status_code == 200
             durations.append(time.perf_counter() - started)
-    assert statistics.median(durations) < 0.025
+    assert min(durations) < 0.025, sorted(durations)
 
 
 def _strict_json(text: str) -> object:
