@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 import httpx
 import pytest
 
 from direct_access_emulator.config import ExecutionConfig
-from direct_access_emulator.executor import ExecutionFailed, ExecutionRequest
+from direct_access_emulator.executor import ExecutionFailed, ExecutionRequest, url_host
 from direct_access_emulator.shape import ShapeCheckingExecutor
 
 _GOOD = "http://127.0.0.1:9000/bucket/object"
@@ -97,3 +99,78 @@ def test_httpx_request_logs_hide_presigned_signatures(caplog: pytest.LogCaptureF
     assert "/bucket/object" in logged
     assert "deadbeef" not in logged
     assert "X-Amz-Credential" not in logged
+
+
+def _urlsplit_verdict(url: str) -> str:
+    """What the host check read from a URL before its authorities were kept: urlsplit's."""
+    try:
+        parts = urlsplit(url)
+        host = (parts.hostname or "").lower()
+        parts.port  # noqa: B018 - raises ValueError when out of range or not a number
+    except ValueError as error:
+        return f"ValueError: {error}"
+    return host
+
+
+def _verdict(url: str) -> str:
+    try:
+        return url_host(url)
+    except ValueError as error:
+        return f"ValueError: {error}"
+
+
+_TRICKY_URLS = [
+    _GOOD,
+    "http://Storage.Example:8333/b/o?X-Amz-Signature=ab#frag",
+    "HTTPS://UPPER.example/x",
+    "http://127.0.0.1:99999/x",
+    "http://127.0.0.1:port/x",
+    "http://127.0.0.1:/x",
+    "http://:80/x",
+    "http:///x",
+    "http://user:pw@evil.example@storage.example:1/x",
+    "http://storage.example?x=/y",
+    "http://storage.example#/y",
+    "http://storage.example",
+    "http://[::1]:8333/x",
+    "http://[fe80::1%25eTh0]:1/x",
+    "http://[::1/x",
+    "http://::1]/x",
+    "http://[v1.fe]/x",
+    "http://st\torage.example/x",
+    "http://storage.example\t:99999/x",
+    "http:/\t/evil.example/x",
+    " http://evil.example/x",
+    "\x00http://evil.example/x",
+    "http://storage.example /x",
+    "http://storage.example:8\n0/x",
+    "http://\uff21.example/x",
+    "http://ex\u2100ample/x",
+    "http://storage.example:\u0661\u0662/x",
+    "http://storage.example:+80/x",
+    "http://storage.example:-1/x",
+    "http://storage.example:0/x",
+    "http://storage.example:65535/x",
+    "http://storage.example:65536/x",
+    "ht!tp://storage.example/x",
+    "1http://storage.example/x",
+    "//storage.example/x",
+    "storage.example/x",
+    "mailto:someone@example",
+    "",
+]
+
+
+@pytest.mark.parametrize("url", _TRICKY_URLS)
+def test_the_host_check_reads_each_url_as_urlsplit_does(url: str) -> None:
+    """Keeping each authority's verdict changes no host, and no refusal or its message."""
+    assert _verdict(url) == _urlsplit_verdict(url)
+    assert _verdict(url) == _urlsplit_verdict(url)  # again, from what was kept
+
+
+def test_a_malformed_authority_is_refused_each_time() -> None:
+    """A refused authority is not kept as a host: its next use is refused the same way."""
+    url = "http://storage.example:99999/x"
+    for _ in range(2):
+        with pytest.raises(ValueError, match="out of range"):
+            url_host(url)
