@@ -13,7 +13,7 @@ from __future__ import annotations
 import functools
 import logging
 import re
-from collections.abc import Mapping
+from collections.abc import Awaitable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol, runtime_checkable
 from urllib.parse import urlsplit
@@ -123,8 +123,9 @@ class Executor(Protocol):
 class LogWritingExecutor(Executor, Protocol):
     """An executor that can write a job's log through its logs URL."""
 
-    async def write_logs(self, request: ExecutionRequest, *, required: bool) -> None:
-        """Write ``request.log``; ``required``: a failure raises `ExecutionFailed`."""
+    def write_logs(self, request: ExecutionRequest, *, required: bool) -> Awaitable[None] | None:
+        """The write of ``request.log``, to await; ``required``: a failure raises
+        `ExecutionFailed`. None when nothing is to be written (an `async def` returns none)."""
         ...
 
 
@@ -236,17 +237,28 @@ class StorageExecutor:
                 reasons.write_failed(role, f"storage answered {response.status_code}")
             )
 
-    async def write_logs(self, request: ExecutionRequest, *, required: bool) -> None:
-        """Write the job's log through its logs URL, if it has one.
+    def write_logs(self, request: ExecutionRequest, *, required: bool) -> Awaitable[None] | None:
+        """The write of the job's log through its logs URL; None without a logs URL, or with
+        one refused before any request when the write is not required.
 
         ``required`` (a completed job): a failure raises `ExecutionFailed`. Otherwise the job
-        already ended for a better reason, and a failure to write is not worth reporting.
+        already ended for a better reason, and a failure to write is not worth reporting. The
+        URL is checked before a write is returned, so that a refused one costs no awaiting
+        under a deadline (in every create's profile, bench/).
         """
         if request.logs_url is None:
-            return
+            return None
         try:
             self._check_host("logs", request.logs_url)
-            await self._put(request.logs_url, "logs", request.log.text().encode(), "text/plain")
+        except ExecutionFailed:
+            if required:
+                raise
+            return None
+        return self._write_log_text(request.logs_url, request.log.text(), required=required)
+
+    async def _write_log_text(self, url: str, text: str, *, required: bool) -> None:
+        try:
+            await self._put(url, "logs", text.encode(), "text/plain")
         except ExecutionFailed:
             if required:
                 raise

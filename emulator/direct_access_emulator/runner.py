@@ -143,9 +143,12 @@ class JobRunner:
         must end soon (and the emulator's shutdown waits for it)."""
         if self._log_writer is None:
             return
+        writing = self._log_writer.write_logs(request, required=required)
+        if writing is None:
+            return
         try:
             async with asyncio.timeout(_LOG_WRITE_TIMEOUT_SECS):
-                await self._log_writer.write_logs(request, required=required)
+                await writing
         except TimeoutError:
             if required:
                 raise ExecutionFailed(
