@@ -269,7 +269,7 @@ class JobStore(Protocol):
         """The job, if stored for that instance."""
 
     def list(self, instance: str) -> list[Job]:
-        """The instance's jobs in ascending creation order."""
+        """The instance's jobs, oldest first: by `created_time`, ties in creation order."""
 
     def delete(self, instance: str, job_id: str) -> bool:
         """Remove the job; whether it existed."""
@@ -388,8 +388,8 @@ class JobService:
         return job
 
     def list(self, instance: str) -> list[Job]:
-        """The instance's jobs, oldest first."""
-        return sorted(self.store.list(instance), key=lambda job: job.created_time)
+        """The instance's jobs, oldest first (the store orders them)."""
+        return self.store.list(instance)
 
     def cancel(self, instance: str, job_id: str) -> Job:
         """Cancel a running job; `JobNotCancellable` when it already terminated."""

@@ -202,3 +202,32 @@ def test_a_job_document_is_encoded_as_json_dumps_encodes_it(
     expected = json.dumps(job.document(), ensure_ascii=True, separators=(",", ":"))
     assert job.document_json.decode("ascii") == expected
     assert json.loads(job.document_json)["program_id"] == program_id
+
+
+def test_a_listing_is_oldest_first_even_when_the_clock_went_back(service: JobService) -> None:
+    """Jobs are listed by created_time, equal times in creation order, whatever the clock did."""
+    clock = service.clock
+    assert isinstance(clock, Clock)
+    service.config = replace(service.config, backends=(BackendConfig(name="b", lanes=10),))
+    for job_id, minutes in [("t0", 0), ("t5", 5), ("t5-later", 5)]:
+        clock.now = NOON + datetime.timedelta(minutes=minutes)
+        _create(service, job_id)
+    assert [job.id for job in service.list("A")] == ["t0", "t5", "t5-later"]
+    clock.now = NOON + datetime.timedelta(minutes=2)  # the clock went back
+    _create(service, "t2")
+    clock.now = NOON + datetime.timedelta(minutes=9)
+    _create(service, "t9")
+    assert [job.id for job in service.list("A")] == ["t0", "t2", "t5", "t5-later", "t9"]
+    assert [job.id for job in service.list("B")] == []
+
+
+def test_a_stored_job_whose_time_changes_is_listed_at_its_new_time(service: JobService) -> None:
+    """A store update that moves a job's created_time moves it in the listing."""
+    clock = service.clock
+    assert isinstance(clock, Clock)
+    for job_id, minutes in [("a", 0), ("b", 1)]:
+        clock.now = NOON + datetime.timedelta(minutes=minutes)
+        _create(service, job_id)
+    moved = replace(service.get("A", "a"), created_time=NOON + datetime.timedelta(minutes=3))
+    service.store.update(moved)
+    assert [job.id for job in service.list("A")] == ["b", "a"]
