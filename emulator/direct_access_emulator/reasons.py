@@ -15,6 +15,7 @@ The service's own reason codes are not published; these are the emulator's, one 
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
@@ -104,6 +105,13 @@ def unknown_program(program_id: str) -> Reason:
 
 def host_not_allowed(role: str, host: str) -> Reason:
     """1005."""
+    return _host_not_allowed(role, host)
+
+
+# One reason per role and host, shared by the jobs it fails (reasons are immutable): a stored
+# job keeps its reason, and each kept object is walked by every full collection.
+@functools.lru_cache(maxsize=256)
+def _host_not_allowed(role: str, host: str) -> Reason:
     return Reason(
         1005,
         f"The {role} URL points to host {host!r}, which this emulator does not reach.",
