@@ -71,7 +71,8 @@ class AccessLog:
             await send(message)
 
         try:
-            await self.app(scope, observed_receive, send_status)
+            # A body that is not read for its job id is not observed.
+            await self.app(scope, receive if body is None else observed_receive, send_status)
         except ConnectionDropped:
             status = 0
         except ClientDisconnect:
