@@ -23,12 +23,21 @@ __all__ = ["MemoryJobStore", "SqliteJobStore", "open_store"]
 _CREATED_TIME = operator.attrgetter("created_time")
 
 
+def _encode_if_final(job: Job) -> None:
+    """Encode a finished job as it is stored, so that a listing only joins documents: the first
+    list of 10,000 jobs spent 50 ms encoding them (bench/). A running job's document is made
+    when first read: it is replaced when the job ends, most often before anyone reads it (a
+    created job failing at its storage check encoded two documents, bench/)."""
+    if job.terminal:
+        job.document_json  # noqa: B018 - kept in the job
+
+
 class MemoryJobStore:
     """Jobs in memory, gone when the process ends.
 
     Kept per instance (in creation order) with a count per backend, so that listing costs the
     caller's jobs only and the lane check on every create costs nothing (the benchmark showed a
-    scan of all stored jobs per create); each job is encoded for answers as it is stored. An
+    scan of all stored jobs per create); a finished job is encoded for answers as it is stored. An
     instance whose jobs were created in the order of their times (the clock's, unless it went
     back) is listed without a sort: sorting 1,000 jobs by time took a 1,000-job listing's own
     time (bench/).
@@ -42,9 +51,7 @@ class MemoryJobStore:
         self._lock = threading.Lock()
 
     def insert(self, job: Job) -> None:
-        # Encoded as it is stored, once per change, so that a listing only joins documents:
-        # the first list of 10,000 jobs spent 50 ms encoding them (bench/).
-        job.document_json  # noqa: B018 - kept in the job
+        _encode_if_final(job)
         with self._lock:
             jobs = self._jobs.setdefault(job.instance, {})
             if job.id in jobs:
@@ -64,7 +71,7 @@ class MemoryJobStore:
             self._unordered.add(job.instance)
 
     def update(self, job: Job) -> None:
-        job.document_json  # noqa: B018 - encoded as it is stored (see insert)
+        _encode_if_final(job)
         with self._lock:
             jobs = self._jobs.setdefault(job.instance, {})
             stored = jobs.get(job.id)
