@@ -29,8 +29,9 @@ from direct_access_emulator.core import JobService
 
 __all__ = ["PROFILE_BELOW", "run"]
 
-#: A cell whose rate is below this fraction of the baseline's gets profiled (once per operation).
-PROFILE_BELOW = 0.5
+#: A cell whose rate is below this fraction of the baseline's gets profiled (once per operation):
+#: the highest goal the README's findings hold an emulator figure to.
+PROFILE_BELOW = 0.8
 _BACKEND = "fake_backend"
 _LANES = 10_000_000
 # A list of 10,000 jobs is ~15 MB per answer: those cells are bounded by count, not only by time.
