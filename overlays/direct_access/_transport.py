@@ -208,6 +208,11 @@ def _declared_length(response: httpx.Response) -> int | None:
         return None
 
 
+def _length_frames(response: httpx.Response) -> bool:
+    """Whether the declared Content-Length is what frames the body (no Transfer-Encoding)."""
+    return "Transfer-Encoding" not in response.headers
+
+
 def _rewrapped(
     response: httpx.Response, stream: httpx.SyncByteStream | httpx.AsyncByteStream
 ) -> httpx.Response:
@@ -257,8 +262,9 @@ class CappedTransport(httpx.BaseTransport):
 
     ``framed``: ``inner`` is `deadline_transport`'s, HTTP/1.1 through httpcore and h11, which
     read exactly the bytes an answer's Content-Length declares; an answer declaring a length
-    within the cap then goes on as it is, without a counting stream (bench/: about 15 µs a
-    call). Any other transport's answers are counted as they are read.
+    within the cap, and no Transfer-Encoding (h11 reads a chunked body whatever length it also
+    declares), then goes on as it is, without a counting stream (bench/: about 15 µs a call).
+    Any other answer, and every answer of another transport, is counted as it is read.
     """
 
     def __init__(self, inner: httpx.BaseTransport, cap: int, *, framed: bool = False) -> None:
@@ -270,7 +276,7 @@ class CappedTransport(httpx.BaseTransport):
         if declared is not None and declared > self._cap:
             response.close()
             raise _too_large(request, self._cap, f"Content-Length {declared:,}")
-        if declared is not None and self._framed:
+        if declared is not None and self._framed and _length_frames(response):
             return response
         if not isinstance(response.stream, httpx.SyncByteStream):  # pragma: no cover
             return response
@@ -292,7 +298,7 @@ class AsyncCappedTransport(httpx.AsyncBaseTransport):
         if declared is not None and declared > self._cap:
             await response.aclose()
             raise _too_large(request, self._cap, f"Content-Length {declared:,}")
-        if declared is not None and self._framed:
+        if declared is not None and self._framed and _length_frames(response):
             return response
         if not isinstance(response.stream, httpx.AsyncByteStream):  # pragma: no cover
             return response

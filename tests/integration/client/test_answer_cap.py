@@ -20,11 +20,17 @@ _OVER_DECLARED = (
     + _VERSION
     + b" " * 1_000_000
 )
+_CHUNKS = b"".join(b"10000\r\n" + b" " * 0x10000 + b"\r\n" for _ in range(16)) + b"0\r\n\r\n"
 # No Content-Length: a chunked answer of 1 MB, which only counting can stop.
 _CHUNKED = (
     b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n"
-    + b"".join(b"10000\r\n" + b" " * 0x10000 + b"\r\n" for _ in range(16))
-    + b"0\r\n\r\n"
+    + _CHUNKS
+)
+# A small Content-Length beside chunked framing: h11 reads the 1 MB of chunks, so the declared
+# length must not exempt the answer from counting.
+_CHUNKED_DECLARING_2 = (
+    b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 2\r\n"
+    b"Transfer-Encoding: chunked\r\n\r\n" + _CHUNKS
 )
 
 
@@ -78,9 +84,9 @@ def over_declared() -> Iterator[OneAnswerServer]:
         yield server
 
 
-@pytest.fixture
-def chunked() -> Iterator[OneAnswerServer]:
-    with OneAnswerServer(_CHUNKED) as server:
+@pytest.fixture(params=[_CHUNKED, _CHUNKED_DECLARING_2], ids=["chunked", "chunked-declaring-2"])
+def chunked(request: pytest.FixtureRequest) -> Iterator[OneAnswerServer]:
+    with OneAnswerServer(request.param) as server:
         yield server
 
 
@@ -101,7 +107,8 @@ def test_an_answer_is_read_to_its_declared_length_and_no_further(
 def test_an_answer_without_a_length_is_still_counted_against_the_cap(
     chunked: OneAnswerServer,
 ) -> None:
-    """1 MB chunked over a 100,000-byte cap: InvalidResponseError, sync and async."""
+    """1 MB chunked over a 100,000-byte cap, whatever length it also declares:
+    InvalidResponseError, sync and async."""
     with (
         Client(_settings(chunked.url), max_answer_bytes=100_000, retry=None) as c,
         pytest.raises(InvalidResponseError, match="get_version answer is larger"),
