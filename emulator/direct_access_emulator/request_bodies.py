@@ -197,10 +197,16 @@ def parse_create_job(body: bytes) -> CreateJob:
     """The create command of a body valid against the spec's `CreateJobRequest`, or 400/422."""
     seen: list[_OutOfRange] = []
     document = _json_object(body, seen)
-    out_of_range = _out_of_range_numbers(document) if seen else {}
-    if out_of_range:
-        _to_plain_strings(document)
-    found = [v for v in violations(_CREATE_SCHEMA, document) if v.location not in out_of_range]
+    try:
+        out_of_range = _out_of_range_numbers(document) if seen else {}
+        if out_of_range:
+            _to_plain_strings(document)
+        checked = violations(_CREATE_SCHEMA, document)
+    except RecursionError:
+        # JSON the parser read that nests past what the checks follow (the validator's limit
+        # is 255 levels): refused as a body, not a 500.
+        raise ApiError(400, "1337", "The request body nests too deeply to be checked.") from None
+    found = [v for v in checked if v.location not in out_of_range]
     if found or out_of_range:
         items = [_out_of_range_item(pointer, n) for pointer, n in out_of_range.items()]
         items += [_violation_item(v) for v in found]

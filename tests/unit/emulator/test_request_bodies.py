@@ -83,3 +83,14 @@ def test_a_body_that_is_no_json_answers_400(body: bytes) -> None:
         parse_create_job(body)
     assert refused.value.status == 400
     assert "not valid JSON" in str(refused.value)
+
+
+@pytest.mark.parametrize("depth", [300, 1000])
+def test_a_body_nested_past_the_checks_answers_400(depth: int) -> None:
+    """JSON that parses (orjson reads 1,000 levels, json.loads about as many) but nests past
+    what the schema check follows: 400, not a server error."""
+    body = b'{"id":"j","extra":' + b"[" * depth + b"]" * depth + b"}"
+    with pytest.raises(ApiError) as refused:
+        parse_create_job(body)
+    assert refused.value.status == 400
+    assert "nests too deeply" in str(refused.value)
