@@ -283,7 +283,8 @@ def _quiet_stamina_logging() -> None:
             _QuietForUs(h) if getattr(h, "__code__", None) in codes else h for h in hooks
         )
         set_on_retry_hooks(quiet)
-        _checked_hooks[:] = [get_on_retry_hooks()]
+        # Nothing is recorded here: hooks set by another thread since would be taken as checked.
+        # The next call looks at the tuple, finds nothing to wrap, and records it.
 
 
 def _name(exc: Exception) -> str:
