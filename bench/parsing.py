@@ -63,6 +63,17 @@ def _collector_off(action: Callable[[], object]) -> Callable[[], object]:
     return paused
 
 
+def _timed_against_loads(name: str, seconds: float, loads_seconds: float, notes: str) -> Figure:
+    return Figure(
+        name=name,
+        value=seconds * 1000,
+        unit="ms (lower is better)",
+        baseline="json.loads alone",
+        baseline_value=loads_seconds * 1000,
+        notes=notes,
+    )
+
+
 def _memory(action: Callable[[], object]) -> tuple[int, int]:
     """Peak memory allocated while ``action`` runs, and what its result holds afterwards."""
     gc.collect()
@@ -97,13 +108,11 @@ def run(sizes: Sizes, results: Results) -> None:
 
     loads_s = _seconds(loads, sizes.parse_repeats)
     models_s = _seconds(models, sizes.parse_repeats)
-    figure = Figure(
-        name=f"parse.job_list.{jobs}.models",
-        value=models_s * 1000,
-        unit="ms (lower is better)",
-        baseline="json.loads alone",
-        baseline_value=loads_s * 1000,
-        notes=f"JobList.from_dict(json.loads(body)); {size}; median of {sizes.parse_repeats}",
+    figure = _timed_against_loads(
+        f"parse.job_list.{jobs}.models",
+        models_s,
+        loads_s,
+        f"JobList.from_dict(json.loads(body)); {size}; median of {sizes.parse_repeats}",
     )
     if figure.ratio > PROFILE_ABOVE:
         with profiled() as profile:
@@ -114,16 +123,12 @@ def run(sizes: Sizes, results: Results) -> None:
     # (the models of 10,000 jobs are 60,000 objects it traverses as they are made).
     paused_s = _seconds(_collector_off(models), sizes.parse_repeats)
     results.add(
-        Figure(
-            name=f"parse.job_list.{jobs}.models.collector_paused",
-            value=paused_s * 1000,
-            unit="ms (lower is better)",
-            baseline="json.loads alone",
-            baseline_value=loads_s * 1000,
-            notes=(
-                "the models' parse with gc.disable() around it (the library never does this: "
-                f"see the findings); {size}; median of {sizes.parse_repeats}"
-            ),
+        _timed_against_loads(
+            f"parse.job_list.{jobs}.models.collector_paused",
+            paused_s,
+            loads_s,
+            "the models' parse with gc.disable() around it (the library never does this: "
+            f"see the findings); {size}; median of {sizes.parse_repeats}",
         )
     )
     (loads_peak, loads_held), (models_peak, models_held) = _memory(loads), _memory(models)
@@ -144,17 +149,13 @@ def run(sizes: Sizes, results: Results) -> None:
     )
     violations(_JOB_LIST, {"jobs": []})  # the validator is compiled once per schema
     strict_s = _seconds(strict, sizes.parse_repeats)
-    figure = Figure(
-        name=f"parse.job_list.{jobs}.strict_check",
-        value=strict_s * 1000,
-        unit="ms (lower is better)",
-        baseline="json.loads alone",
-        baseline_value=loads_s * 1000,
-        notes=(
-            "direct_access_spec.violations on the parsed list, what strict mode adds to an "
-            "answer it parses anyway; "
-            f"{size}; median of {sizes.parse_repeats}; profiled on a tenth of the list"
-        ),
+    figure = _timed_against_loads(
+        f"parse.job_list.{jobs}.strict_check",
+        strict_s,
+        loads_s,
+        "direct_access_spec.violations on the parsed list, what strict mode adds to an "
+        f"answer it parses anyway; {size}; median of {sizes.parse_repeats}; "
+        "profiled on a tenth of the list",
     )
     if figure.ratio > PROFILE_ABOVE:
         # A tenth of the list: the same work per job, in a tenth of the (profiled) time.

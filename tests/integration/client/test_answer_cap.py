@@ -4,13 +4,12 @@ without a counting stream: a server sending more than it declared is read to wha
 from __future__ import annotations
 
 import asyncio
-import socket
-import threading
 from collections.abc import Iterator
 
 import pytest
 
 from direct_access import AsyncClient, Client, InvalidResponseError, Settings
+from tests.integration.client.raw_server import RawServer, sending
 
 _VERSION = b'{"version":"1.0"}'
 # Declares the version document, then sends 1 MB more on the same connection.
@@ -34,64 +33,24 @@ _CHUNKED_DECLARING_2 = (
 )
 
 
-class OneAnswerServer:
-    """Answers every request on a free loopback port with the same bytes, then closes."""
-
-    def __init__(self, answer: bytes) -> None:
-        self._answer = answer
-        self._listener = socket.create_server(("127.0.0.1", 0))
-        self._listener.settimeout(0.05)
-        self.url = f"http://127.0.0.1:{self._listener.getsockname()[1]}"
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._serve, daemon=True)
-
-    def __enter__(self) -> OneAnswerServer:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *_: object) -> None:
-        self._stop.set()
-        self._thread.join(timeout=5)
-        self._listener.close()
-
-    def _serve(self) -> None:
-        while not self._stop.is_set():
-            try:
-                conn, _ = self._listener.accept()
-            except TimeoutError:
-                continue
-            with conn:
-                conn.settimeout(2.0)
-                try:
-                    received = b""
-                    while b"\r\n\r\n" not in received:
-                        chunk = conn.recv(65536)
-                        if not chunk:
-                            break
-                        received += chunk
-                    conn.sendall(self._answer)
-                except OSError:
-                    continue  # the client closed before the whole answer went out
-
-
 def _settings(url: str) -> Settings:
     return Settings(url=url, service_crn="crn:v1:unit", token="t")  # noqa: S106
 
 
 @pytest.fixture
-def over_declared() -> Iterator[OneAnswerServer]:
-    with OneAnswerServer(_OVER_DECLARED) as server:
+def over_declared() -> Iterator[RawServer]:
+    with RawServer(sending(_OVER_DECLARED)) as server:
         yield server
 
 
 @pytest.fixture(params=[_CHUNKED, _CHUNKED_DECLARING_2], ids=["chunked", "chunked-declaring-2"])
-def chunked(request: pytest.FixtureRequest) -> Iterator[OneAnswerServer]:
-    with OneAnswerServer(request.param) as server:
+def chunked(request: pytest.FixtureRequest) -> Iterator[RawServer]:
+    with RawServer(sending(request.param)) as server:
         yield server
 
 
 def test_an_answer_is_read_to_its_declared_length_and_no_further(
-    over_declared: OneAnswerServer,
+    over_declared: RawServer,
 ) -> None:
     """The declared 17 bytes are the answer, under a 100-byte cap the 1 MB after them would pass."""
     with Client(_settings(over_declared.url), max_answer_bytes=100) as c:
@@ -105,7 +64,7 @@ def test_an_answer_is_read_to_its_declared_length_and_no_further(
 
 
 def test_an_answer_without_a_length_is_still_counted_against_the_cap(
-    chunked: OneAnswerServer,
+    chunked: RawServer,
 ) -> None:
     """1 MB chunked over a 100,000-byte cap, whatever length it also declares:
     InvalidResponseError, sync and async."""

@@ -20,6 +20,7 @@ from direct_access import (
     RetryPolicy,
     Settings,
 )
+from tests.integration.client.raw_server import RawServer
 
 #: The trickling server sends one byte per interval: always well within httpx's own per-read
 #: timeouts, so only a wall-clock limit can end the call.
@@ -33,62 +34,17 @@ _ANSWER = (
 )
 
 
-class TricklingServer:
-    """Accepts connections on a free loopback port; answers each request a byte at a time."""
-
-    def __init__(self) -> None:
-        self._listener = socket.create_server(("127.0.0.1", 0))
-        self._listener.settimeout(0.05)
-        self.url = f"http://127.0.0.1:{self._listener.getsockname()[1]}"
-        self._stop = threading.Event()
-        self._threads: list[threading.Thread] = []
-        self.connections = 0
-
-    def __enter__(self) -> TricklingServer:
-        self._spawn(self._accept)
-        return self
-
-    def __exit__(self, *_: object) -> None:
-        self._stop.set()
-        for thread in self._threads:
-            thread.join(timeout=5)
-        self._listener.close()
-
-    def _spawn(self, target: object, *args: object) -> None:
-        thread = threading.Thread(target=target, args=args, daemon=True)  # type: ignore[arg-type]
-        self._threads.append(thread)
-        thread.start()
-
-    def _accept(self) -> None:
-        while not self._stop.is_set():
-            try:
-                conn, _ = self._listener.accept()
-            except TimeoutError:
-                continue
-            self.connections += 1
-            self._spawn(self._trickle, conn)
-
-    def _trickle(self, conn: socket.socket) -> None:
-        with conn:
-            conn.settimeout(1.0)
-            try:
-                received = b""
-                while b"\r\n\r\n" not in received:
-                    chunk = conn.recv(65536)
-                    if not chunk:
-                        return
-                    received += chunk
-                for index in range(len(_ANSWER)):
-                    if self._stop.wait(TRICKLE_INTERVAL):
-                        return
-                    conn.sendall(_ANSWER[index : index + 1])
-            except OSError:
-                return  # the client gave up and closed
+def _trickle(conn: socket.socket, stop: threading.Event) -> None:
+    for index in range(len(_ANSWER)):
+        if stop.wait(TRICKLE_INTERVAL):
+            return
+        conn.sendall(_ANSWER[index : index + 1])
 
 
 @pytest.fixture
-def trickling() -> Iterator[TricklingServer]:
-    with TricklingServer() as server:
+def trickling() -> Iterator[RawServer]:
+    """Answers each request a byte at a time."""
+    with RawServer(_trickle) as server:
         yield server
 
 
@@ -109,7 +65,7 @@ def _timed(call: object) -> tuple[BaseException | None, float]:
 
 
 def test_an_attempt_ends_by_its_timeout_however_slowly_the_server_sends(
-    trickling: TricklingServer,
+    trickling: RawServer,
 ) -> None:
     """A byte every 0.1 s never trips httpx's read timeout; the call still ends at 1 s."""
     with Client(_settings(trickling.url), timeout=1.0, retry=None) as client:
@@ -118,7 +74,7 @@ def test_an_attempt_ends_by_its_timeout_however_slowly_the_server_sends(
     assert 1.0 <= elapsed < 1.0 + SLACK, elapsed
 
 
-def test_a_call_with_retries_ends_by_the_policys_total_time(trickling: TricklingServer) -> None:
+def test_a_call_with_retries_ends_by_the_policys_total_time(trickling: RawServer) -> None:
     """Each attempt is cut at 1 s and retried; the call as a whole ends by the policy's 2.5 s."""
     policy = RetryPolicy(attempts=50, timeout=2.5, wait_initial=0.01, wait_jitter=0)
     with Client(_settings(trickling.url), timeout=1.0, retry=policy) as client:
@@ -128,7 +84,7 @@ def test_a_call_with_retries_ends_by_the_policys_total_time(trickling: Trickling
     assert trickling.connections >= 2  # it did retry
 
 
-def test_the_timeout_covers_the_iam_exchange(trickling: TricklingServer) -> None:
+def test_the_timeout_covers_the_iam_exchange(trickling: RawServer) -> None:
     """A stalled IAM (trickling its token answer) holds a call no longer than the timeout."""
     settings = _settings("http://127.0.0.1:9", iam_url=trickling.url)
     with Client(settings, timeout=1.0, retry=None) as client:
@@ -138,7 +94,7 @@ def test_the_timeout_covers_the_iam_exchange(trickling: TricklingServer) -> None
 
 
 def test_wait_ends_by_its_deadline_against_a_trickling_server(
-    trickling: TricklingServer,
+    trickling: RawServer,
 ) -> None:
     """wait(timeout=1.5) with 5 s request timeouts: JobTimeoutError by 1.5 s plus one poll."""
     with Client(_settings(trickling.url), timeout=5.0) as client:
@@ -148,7 +104,7 @@ def test_wait_ends_by_its_deadline_against_a_trickling_server(
 
 
 @pytest.mark.parametrize("stalled", ["api", "iam"])
-def test_async_attempts_end_by_their_timeout(trickling: TricklingServer, stalled: str) -> None:
+def test_async_attempts_end_by_their_timeout(trickling: RawServer, stalled: str) -> None:
     """The same wall-clock limit for `AsyncClient`, against the API or a stalled IAM."""
 
     async def main() -> tuple[BaseException | None, float]:
